@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform traffic into Events and Actions into platform calls."""

@@ -1,0 +1,75 @@
+"""Shared CLI plumbing: global options, opening the app, JSON and table output, errors."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qunyun.app import QunyunApp, open_app
+from qunyun.config import ConfigError
+from qunyun.i18n import t
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    db_url: str | None = None
+    config: str | None = None
+    lang: str = "zh-CN"
+    _app: QunyunApp | None = None
+
+
+STATE = CliState()
+
+
+def get_app() -> QunyunApp:
+    """The app for this CLI invocation (opened once, schema migrated)."""
+    if STATE._app is None:
+        try:
+            STATE._app = open_app(config=STATE.config, db_url=STATE.db_url)
+        except ConfigError as exc:
+            fail(f"{t('error.config', STATE.lang)}: {exc}")
+    return STATE._app
+
+
+def tr(key: str, **params: Any) -> str:
+    return t(key, STATE.lang, **params)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]✗[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    raise TypeError(f"cannot serialize {type(obj).__name__}")
+
+
+def emit_json(data: Any) -> None:
+    """Print exactly one JSON document on stdout."""
+    sys.stdout.write(orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    sys.stdout.flush()
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def print_table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title, show_lines=False, header_style="bold cyan")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["-" if v is None else str(v) for v in row])
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Capabilities (members, tiers, moderation, faq, broadcast, ...), each a plugin of its own."""

@@ -1,0 +1,117 @@
+"""Default keyword lists (关键词库) for the spam rules.
+
+Weights are log-odds added to the model's score (see :mod:`.rules`): ``STRONG`` alone makes a
+message spam, ``MEDIUM`` needs one more signal, ``WEAK`` words (promotion vocabulary that honest
+chat also uses) only count together. Chinese entries are matched on the ``compact`` form (spaces
+and symbols removed, simplified, casefolded), so ``加 V 信`` and ``加薇信`` are found; Latin and
+Cyrillic phrases are matched on whole words of the ``norm`` form.
+
+The Russian stop phrases come from umputun/tg-spam ``data/stop-words.txt`` (MIT), the same list
+as ``../shared/data/spam/tg_spam_stop_words.txt``.
+"""
+
+from __future__ import annotations
+
+STRONG = 4.0
+MEDIUM = 2.0
+WEAK = 1.0
+
+#: contact solicitation and scam vocabulary in Chinese (群广告/微商/刷单/贷款/博彩/色情引流)
+ZH_STRONG = [
+    # add me on WeChat/QQ, in every disguise
+    "加微信", "加我微信", "加v", "加vx", "加wx", "加薇", "加威信", "加徽信", "加卫星", "加q", "加qq",
+    "加扣", "加扣扣", "加企鹅", "加我v", "加我q", "加我qq", "加我好友", "加好友咨询", "私信咨询",
+    "加群领取", "扫码加", "扫码进群", "扫码领取", "扫一扫加", "长按识别", "识别二维码",
+    "薇信", "威信号", "徽信", "v信", "vx号", "wx号", "微信号", "卫星号",
+    # paid tasks / part-time scams (刷单/兼职)
+    "刷单", "兼职日结", "日结工资", "日赚", "日入过", "月入过万", "月入上万", "躺赚", "稳赚不赔",
+    "打字员", "点赞员", "手工活外发", "宝妈兼职", "学生兼职", "在家兼职", "兼职招聘", "招兼职",
+    "淘宝刷", "垫付", "做任务赚", "动动手指", "一单一结",
+    # loans, invoices, cash-out (贷款/发票/套现)
+    "无抵押", "秒下款", "下款快", "黑户可", "信用卡套现", "套现", "代开发票", "开发票", "发票代开",
+    "低息贷", "网贷", "借款秒", "征信花",
+    # gambling (博彩)
+    "博彩", "菠菜", "百家乐", "时时彩", "六合彩", "彩票计划", "北京赛车", "棋牌平台", "网赌",
+    # adult lures (色情引流)
+    "约炮", "裸聊", "同城约", "福利视频", "看片", "少妇", "成人视频",
+    # ad disclaimers group spammers write (广告勿踢/管理勿踢/商请撤回)
+    "勿踢", "商请撤回", "广告位", "打扰了勿怪",
+    # unsubscribe boilerplate of SMS ads
+    "回t退订", "退订回t", "拒收请回", "退订回复",
+    # agent/affiliate recruiting (招代理/微商)
+    "招代理", "诚招代理", "招募代理", "代理加盟", "一件代发", "零投资", "无需投资",
+    "引流", "涨粉", "刷粉", "刷赞", "代刷",
+]  # fmt: skip
+
+ZH_MEDIUM = [
+    "兼职", "代理", "返利", "返现", "贷款", "额度", "利息", "放款", "下款", "理财", "荐股", "牛股",
+    "涨停", "带单", "收益", "回本", "投资", "赚钱", "副业", "私聊", "私信我", "详询", "咨询热线",
+    "热线", "客服", "免费领取", "领取", "红包", "中奖", "恭喜您", "恭喜你", "抽奖", "优惠券", "加盟",
+    "招商", "微商", "代购", "进群", "加群", "入群", "群号", "联系方式", "联系电话", "致电", "来电",
+    "拨打", "退订", "出售", "收购", "低价", "特价", "秒杀", "包邮", "折扣", "折起", "促销",
+]  # fmt: skip
+
+ZH_WEAK = [
+    "优惠", "活动", "限时", "免费", "福利", "会员", "折", "抢购", "预约", "报名", "咨询", "欢迎",
+    "价格", "联系", "电话", "微信", "qq", "官网", "名额", "仅需", "只需", "元", "送", "赠",
+    "新品", "上市", "开业", "全场", "惊喜", "火爆", "钜惠", "巨惠", "最低", "机会", "商家",
+]  # fmt: skip
+
+EN_STRONG = [
+    "free entry", "claim your", "you have won", "you've won", "cash prize", "call now to claim",
+    "text stop", "reply stop", "txt stop", "send stop", "unsubscribe", "guaranteed return",
+    "passive income", "work from home", "earn from home", "investment platform", "click the link below",
+    "dm me for", "message me on whatsapp", "whatsapp me", "contact me on telegram", "join my channel",
+    "crypto signals", "forex signals", "airdrop", "double your", "make money online",
+]  # fmt: skip
+
+EN_MEDIUM = [
+    "claim", "prize", "winner", "urgent", "guaranteed", "click here", "limited offer", "free",
+    "bonus", "crypto", "bitcoin", "forex", "investment", "withdrawal", "profit", "earn", "income",
+    "txt", "mobile", "ringtone", "voucher", "award", "dm me", "inbox me", "telegram", "whatsapp",
+]  # fmt: skip
+
+EN_WEAK = [
+    "offer", "call", "reply", "cash", "win", "won", "discount", "subscribe", "promo", "deal",
+]  # fmt: skip
+
+#: tg-spam stop phrases (instant spam in tg-spam) plus a few common Russian lures
+RU_STRONG = [
+    "в личку", "писать в лc", "пишите в лс", "в лuчные сообщенuя", "личных сообщениях",
+    "заработок удалённо", "заработок в интернете", "заработок в сети", "для yдaлённoгo зaрaбoткa",
+    "детали в лс", "ищу партнеров",
+    "пиши в лс", "пишите в личку", "напиши в лс", "доход от", "без опыта", "удаленная работа",
+    "удалённая работа", "пассивный доход", "в день без вложений",
+]  # fmt: skip
+
+RU_MEDIUM = [
+    "заработок", "доход", "в лс", "крипта", "криптовалют", "арбитраж", "инвестиц", "вложений",
+    "набираю людей", "ищу людей", "подработка", "оплата ежедневно",
+]  # fmt: skip
+
+#: Latin spellings of contact words that are matched on the compact form (w.e.i.x.i.n → weixin)
+COMPACT_LATIN = [
+    ("weixin", MEDIUM), ("wechat", WEAK), ("jiaweixin", STRONG), ("jiav", MEDIUM),
+    ("qmqqcom", STRONG), ("jqqqcom", STRONG), ("tmejoinchat", STRONG), ("discordgg", MEDIUM),
+    ("chatwhatsappcom", STRONG),
+]  # fmt: skip
+
+
+def default_keywords() -> dict[str, float]:
+    """Every default keyword with its weight (the strongest wins when a word is listed twice)."""
+    out: dict[str, float] = {}
+    for words, weight in (
+        (ZH_WEAK, WEAK),
+        (EN_WEAK, WEAK),
+        (ZH_MEDIUM, MEDIUM),
+        (EN_MEDIUM, MEDIUM),
+        (RU_MEDIUM, MEDIUM),
+        (ZH_STRONG, STRONG),
+        (EN_STRONG, STRONG),
+        (RU_STRONG, STRONG),
+    ):
+        for w in words:
+            out[w] = max(weight, out.get(w, weight))
+    for w, weight in COMPACT_LATIN:
+        out[w] = max(weight, out.get(w, weight))
+    return out

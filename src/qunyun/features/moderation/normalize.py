@@ -1,0 +1,167 @@
+"""Text normalization for spam detection (归一化).
+
+Spammers dodge keyword filters with full-width letters (ＶＸ), traditional characters (加微信 →
+加微信), spacing and symbols between characters (``加 V 信``, ``w.e.i.x.i.n``), emoji and circled
+digits (①②, 0️⃣, 𝟏) and Chinese numerals inside phone/QQ numbers (一三八…). Everything here turns
+such text into two forms that the rules and the model share:
+
+* ``norm``: NFKC, casefolded, simplified Chinese, digits made ASCII, digit runs re-joined;
+  whitespace and punctuation kept, so URLs and ``vx: abc123`` stay readable to regexes;
+* ``compact``: ``norm`` with every non-word character removed, so ``加 V 信`` → ``加v信`` and
+  ``w.e.i.x.i.n`` → ``weixin`` for the keyword automaton.
+
+The batch functions normalize many texts as *one* joined string: every step is a single C-level
+call (``unicodedata.normalize``, ``str.translate``, compiled ``re``), which is what makes
+``detect_many`` fast.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+#: joins texts in a batch; removed from input first, so it never occurs inside a text
+SEP = "\x00"
+
+# --- character tables ------------------------------------------------------------------------
+
+
+def _pre_nfkc_table() -> dict[int, str | None]:
+    """Characters NFKC leaves alone but spammers use as digits or '+'."""
+    table: dict[int, str | None] = {
+        0xFE0F: None,  # emoji variation selector (0️⃣ = '0' FE0F 20E3)
+        0xFE0E: None,
+        0x20E3: None,  # combining enclosing keycap
+        0x200B: None,  # zero-width space / joiners: invisible separators inside words
+        0x200C: None,
+        0x200D: None,
+        0x2060: None,
+        0xFEFF: None,
+        0x00AD: None,  # soft hyphen
+        0x2795: "+",  # ➕ heavy plus sign (➕V = 加V)
+        0x271A: "+",
+        0x1F51F: "10",  # 🔟
+        0x24FF: "0",  # ⓿
+        0x1F10B: "0",
+        0x1F10C: "0",
+    }
+    # small capitals and other letter look-alikes NFKC keeps (ᴡᴇɪxɪɴ = weixin)
+    for src, dst in zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True):
+        table[ord(src)] = dst
+    # dingbat circled digits ❶-❿ ➀-➉ ➊-➓ and double-circled ⓵-⓾ have no NFKC decomposition
+    for base in (0x2776, 0x2780, 0x278A, 0x24F5):
+        for i in range(10):
+            table[base + i] = str(i + 1)
+    for i in range(10):  # ⓫-⓴
+        table[0x24EB + i] = str(11 + i)
+    return table
+
+
+_PRE = _pre_nfkc_table()
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Traditional → simplified, one character at a time.
+
+    The character table comes from OpenCC's ``TSCharacters.txt`` as shipped by the maintained
+    ``opencc-python-reimplemented`` package (pure Python, no compiler needed). We use only its
+    dictionary file, not its converter: a per-character ``str.translate`` table is one C call for
+    a whole batch, and phrase-level conversion adds nothing to spam detection.
+    """
+    table: dict[int, str] = {}
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - declared dependency; degrade to no conversion
+        return table
+    path = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
+    if not path.exists():  # pragma: no cover
+        return table
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 2:
+            continue
+        src, dst = parts[0], parts[1].split(" ")[0]
+        if len(src) == 1 and dst and dst != src:
+            table[ord(src)] = dst
+    return table
+
+
+# Chinese numerals, used as digits only inside digit runs (phone/QQ numbers)
+_ZH_DIGITS = {
+    "零": "0", "〇": "0",
+    "一": "1", "壹": "1", "幺": "1",
+    "二": "2", "贰": "2", "两": "2",
+    "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5",
+    "六": "6", "陆": "6", "七": "7", "柒": "7", "八": "8", "捌": "8", "九": "9", "玖": "9",
+}  # fmt: skip
+_ZH_DIGIT_TABLE = str.maketrans(_ZH_DIGITS)
+_ZH_CHARS = "".join(_ZH_DIGITS)
+#: a run of 5+ digits / Chinese numerals (spaces, dots, dashes between them allowed)
+_DIGIT_RUN = re.compile(rf"[0-9{_ZH_CHARS}](?:[ \-_.·/]?[0-9{_ZH_CHARS}]){{4,}}")
+#: '+' used as 加 before a contact word: +V, ➕vx, +q, +微
+_PLUS_AS_ADD = re.compile(r"\+\s*(?=(?:v|vx|wx|q|微|薇|威|扣|企鹅|好友|群|我))")
+_NON_WORD = re.compile(r"[^\w\x00]+|_+")
+
+
+def _fix_digit_run(m: re.Match[str]) -> str:
+    """Turn ``一三八 1234 5678`` into ``13812345678``; leave ordinary Chinese alone.
+
+    A run becomes one number when it holds 7+ digit symbols (a phone/QQ number split by spaces or
+    written with Chinese numerals), or 5+ without separators mixing ASCII and Chinese (12三45).
+    """
+    run = m.group(0)
+    core = "".join(ch for ch in run if ch not in " -_./·")
+    has_ascii = any("0" <= ch <= "9" for ch in core)
+    has_zh = any(ch in _ZH_DIGITS for ch in core)
+    if len(core) >= 7 or (has_ascii and has_zh and len(core) == len(run)):
+        return core.translate(_ZH_DIGIT_TABLE)
+    return run
+
+
+def _clean_input(text: str) -> str:
+    return text.replace(SEP, " ") if SEP in text else text
+
+
+def _norm_joined(joined: str) -> str:
+    s = joined.translate(_PRE)
+    s = unicodedata.normalize("NFKC", s)
+    s = s.casefold()
+    table = _t2s_table()
+    if table:
+        s = s.translate(table)
+    s = _DIGIT_RUN.sub(_fix_digit_run, s)
+    s = _PLUS_AS_ADD.sub("加", s)
+    return s
+
+
+def normalize(text: str) -> str:
+    """The ``norm`` form of one text (see the module docstring)."""
+    return _norm_joined(_clean_input(text))
+
+
+def compact(norm_text: str) -> str:
+    """Drop every non-word character (spaces, dots, emoji, punctuation) from a ``norm`` text."""
+    return _NON_WORD.sub("", norm_text)
+
+
+def normalize_batch(texts: Sequence[str]) -> tuple[str, str]:
+    """Normalize many texts at once; returns the joined ``norm`` and ``compact`` strings.
+
+    Both are ``SEP``-joined in input order, so ``norm.split(SEP)[i]`` belongs to ``texts[i]``.
+    Regexes and the keyword automaton run over the joined strings directly.
+    """
+    joined = SEP.join(_clean_input(t) for t in texts)
+    norm = _norm_joined(joined)
+    return norm, compact(norm)
+
+
+def normalize_for_model(norm_text: str) -> str:
+    """What the classifier sees: digits collapsed to ``0`` so numbers generalize (QQ号 → 0000…)."""
+    return norm_text.translate(_DIGIT_TO_ZERO)
+
+
+_DIGIT_TO_ZERO = str.maketrans("123456789", "000000000")
