@@ -48,4 +48,5 @@ def open_app(
     if migrate:
         db.migrate()
     registry = build_registry(plugins, disabled=settings.plugins.disabled)
+    registry.settings = settings
     return QunyunApp(settings=settings, db=db, registry=registry)

@@ -114,6 +114,7 @@ class BotTester:
         self.db = Database(db_url)
         self.db.migrate()
         self.registry = build_registry(list(plugins) if plugins is not None else None)
+        self.registry.settings = self.settings
         self.engine = Engine(self.db, self.settings, self.registry)
         self.adapters: dict[str, LoopbackAdapter] = {}
         self.app = QunyunApp(settings=self.settings, db=self.db, registry=self.registry, _engine=self.engine)

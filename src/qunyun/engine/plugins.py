@@ -99,6 +99,9 @@ class Registry:
     template_dirs: list[Any] = field(default_factory=list)
     member_enrichers: list[Callable[..., Any]] = field(default_factory=list)
     plugins: list[str] = field(default_factory=list)
+    #: the app's Settings, set by open_app/BotTester after loading: for enrichers, projections and jobs
+    #: that need their feature section (``registry.settings.feature(...)``); None before that
+    settings: Any = None
     _current: str = "?"
 
     # -- event path --------------------------------------------------------------------------
