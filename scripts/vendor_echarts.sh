@@ -13,3 +13,10 @@ cp node_modules/echarts/LICENSE "$dest/echarts.LICENSE"
 version=$(node -p "require('./node_modules/echarts/package.json').version")
 echo "$version" > "$dest/echarts.VERSION"
 echo "vendored echarts $version into $dest" >&2
+
+# Swagger UI for the API docs page (/api/v1/docs), also offline.
+sw=$dest/swagger-ui
+mkdir -p "$sw"
+for f in swagger-ui-bundle.js swagger-ui.css LICENSE; do cp "node_modules/swagger-ui-dist/$f" "$sw/$f"; done
+node -p "require('./node_modules/swagger-ui-dist/package.json').version" > "$sw/VERSION"
+echo "vendored swagger-ui-dist $(cat "$sw/VERSION") into $sw" >&2

@@ -93,8 +93,14 @@ def create_app(qapp: QunyunApp) -> FastAPI:
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        """Swagger UI (behind login). The UI bundle is fetched from a CDN if the browser can reach it."""
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="qunyun API")
+        """Swagger UI (behind login), served from the vendored bundle so it works offline."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="qunyun API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.get("/docs", include_in_schema=False)
     def docs_redirect() -> RedirectResponse:
