@@ -204,11 +204,20 @@ def render(
     def tr(key: str, **params: Any) -> str:
         return t(key, lang, **params)
 
+    def label(prefix: str, value: Any) -> str:
+        """A translated enum value (``label('kind', 'mute')`` → 禁言), or the value itself."""
+        if value is None or value == "":
+            return "–"
+        key = f"{prefix}.{value}"
+        text = t(key, lang)
+        return str(value) if text == key else text
+
     base = {
         "request": request,
         "user": user,
         "lang": lang,
         "t": tr,
+        "label": label,
         "nav": build_nav(qapp.registry, user, lang, request.url.path),
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),

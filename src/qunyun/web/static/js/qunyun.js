@@ -9,6 +9,7 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var empty = !series.values || series.values.length === 0;
     chart.setOption({
+      animationDuration: 400,
       color: ["#2563eb"],
       grid: { left: 56, right: 24, top: 24, bottom: 40 },
       tooltip: { trigger: "axis" },
@@ -18,9 +19,11 @@
                axisLabel: { color: "#64748b", formatter: function (v) { return v.slice(5); } } },
       yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#64748b" },
                splitLine: { lineStyle: { color: "#eef2f7" } } },
-      series: [{ name: series.name || "", type: "line", smooth: true, showSymbol: false,
+      series: [{ name: series.name || "", type: "line", smooth: 0.25, showSymbol: false,
                  data: series.values || [], areaStyle: { opacity: 0.12 }, lineStyle: { width: 2 } }]
     });
+    // lets tests and screenshots wait until the line is fully drawn (after the animation)
+    chart.on("finished", function () { el.dataset.rendered = "1"; });
     window.addEventListener("resize", function () { chart.resize(); });
   }
   function init() {
