@@ -1,0 +1,512 @@
+"""The moderation plugin (秩序维护): the spam policy, cross-group waves, the ladder, the review queue.
+
+The policy runs first on every live message (priority 10). Trusted members (admins, KOLs,
+whitelisted and configured users, the bot itself) pass untouched. Otherwise the message is scored
+by the detection half (:func:`.detector.get_detector`: rules + model, with the flood tracker's and
+newcomer findings), offered to the :class:`.waves.WaveTracker`, and, when it is spam or part of an
+acted-on wave, answered with actions — the copy deleted, the ladder's step, or the wave's
+community-wide ban — plus a review-queue entry; then ``ctx.stop()`` so no other feature acts on it.
+Imported history never reaches policies, so nothing is ever punished retroactively.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as _time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from qunyun.actions import Action, ActionKind, Reason
+from qunyun.events import Event, EventType
+from qunyun.i18n import both
+from qunyun.store.tables import MemberRow, OutboxRow
+
+from .ladder import delete_action, escalate, key, record_strike
+from .review import create_review, set_actions
+from .scope import ModerationSettings, effective_rules, is_whitelisted, list_entries, scopes_for, trust_bonus
+from .tables import Community, community_of, tbl
+from .waves import SOURCE as WAVE_SOURCE
+from .waves import WaveResult, WaveTracker, set_status
+
+if TYPE_CHECKING:
+    from qunyun.config import Settings
+    from qunyun.engine.context import Context
+    from qunyun.engine.plugins import Registry
+
+    from .detector import Verdict
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+#: platform roles that mark a group's owner/admins in adapters' raw payloads (OneBot sender.role)
+ADMIN_ROLES = {"owner", "admin", "administrator", "creator"}
+
+
+class TrustedCache:
+    """Members the members feature calls ``admin`` or ``kol``, per group, refreshed by a job.
+
+    Computing roles (PageRank over the reply graph) is far too slow for the message path, so the
+    policy only reads this cache; :meth:`refresh` runs from the scheduled job.
+    """
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, platform: str, group_id: str) -> frozenset[str]:
+        return self._sets.get((platform, group_id), frozenset())
+
+    def set(self, platform: str, group_id: str, users: Iterable[str]) -> None:
+        with self._lock:
+            self._sets[(platform, group_id)] = frozenset(users)
+
+    def refresh(self, conn: Connection, settings: Settings, roles: Sequence[str] = ("admin", "kol")) -> int:
+        """Recompute the trusted roles of every group (needs the members feature); returns groups done."""
+        try:
+            from qunyun.features.members.config import MembersConfig
+            from qunyun.features.members.roles import compute_insights
+        except ImportError:
+            return 0
+        from qunyun.store import queries
+
+        cfg = settings.feature("members", MembersConfig)
+        done = 0
+        for g in queries.list_groups(conn):
+            ref = queries.GroupRef(g["platform"], g["group_id"])
+            _, members = queries.list_members(conn, ref)
+            try:
+                insights, _ = compute_insights(conn, ref, members, cfg)
+            except Exception:  # one broken group must not stop the refresh
+                log.exception("trusted-role refresh failed for %s", ref)
+                continue
+            self.set(ref.platform, ref.group_id, (u for u, ins in insights.items() if ins.role in roles))
+            done += 1
+        return done
+
+
+class ModerationPlugin:
+    """Built-in plugin ``moderation`` (entry point group ``qunyun.plugins``)."""
+
+    name = "moderation"
+
+    def __init__(self) -> None:
+        self.trusted = TrustedCache()
+        self._trackers: dict[str, WaveTracker] = {}
+        self._floods: dict[str, Any] = {}
+        self._cfg_cache: tuple[int, str, ModerationSettings] | None = None
+
+    # -- registration --------------------------------------------------------------------------
+    def setup(self, registry: Registry) -> None:
+        from .cli import app as spam_app
+
+        registry.add_cli(spam_app, "spam", "Spam/ad detection: classify, check, train, eval. 垃圾/广告检测")
+        registry.add_policy(
+            self.policy,
+            priority=10,
+            name="moderation.spam",
+            types=[EventType.MESSAGE, EventType.JOIN, EventType.LEAVE],
+        )
+        try:
+            from .modcli import app as mod_app
+
+            registry.add_cli(
+                mod_app, "moderation", "Review queue, incidents and rules. 复核队列、刷屏事件与规则"
+            )
+        except ImportError:  # pragma: no cover - the CLI needs typer, always installed
+            log.exception("moderation CLI not available")
+        try:
+            from .api import router as api_router
+            from .web import router as web_router
+
+            registry.add_api_router(api_router)
+            registry.add_web_router(web_router)
+            registry.add_template_dir(TEMPLATES)
+            registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
+        except ImportError:  # the web extra is not installed: the policy and CLI still work
+            log.warning("moderation web pages not available (FastAPI/web layer missing)")
+        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=1800)
+        registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
+
+    def refresh_trusted_job(self, app: Any) -> int:
+        with app.db.engine.connect() as conn:
+            return self.trusted.refresh(conn, app.settings)
+
+    # -- configuration -------------------------------------------------------------------------
+    def config(self, settings: Settings) -> ModerationSettings:
+        """The validated ``[features.moderation]`` section (cached while the section is unchanged)."""
+        section = settings.features.get("moderation", {})
+        stamp = repr(section)
+        cached = self._cfg_cache
+        if cached is not None and cached[0] == id(settings) and cached[1] == stamp:
+            return cached[2]
+        cfg = settings.feature("moderation", ModerationSettings)
+        self._cfg_cache = (id(settings), stamp, cfg)
+        return cfg  # type: ignore[no-any-return]
+
+    def tracker(self, cfg: ModerationSettings) -> WaveTracker:
+        k = cfg.waves.model_dump_json()
+        tr = self._trackers.get(k)
+        if tr is None:
+            tr = self._trackers[k] = WaveTracker(cfg.waves)
+        return tr
+
+    def flood(self, cfg: ModerationSettings) -> Any:
+        from .flood import FloodTracker
+
+        k = cfg.rules.model_dump_json()
+        tr = self._floods.get(k)
+        if tr is None:
+            if len(self._floods) > 16:
+                self._floods.clear()
+            tr = self._floods[k] = FloodTracker(cfg.rules)
+        return tr
+
+    # -- the policy ----------------------------------------------------------------------------
+    def is_trusted(
+        self, conn: Connection, cfg: ModerationSettings, ev: Event, entries: list[dict[str, Any]], member: Any
+    ) -> bool:
+        """Staff, group admins, KOLs, configured and whitelisted members, and the bot itself."""
+        if ev.self_id and ev.user_id == ev.self_id:
+            return True
+        if is_whitelisted(cfg, entries, ev.platform, ev.user_id):
+            return True
+        if cfg.trust_admins:
+            sender = ev.raw.get("sender") if isinstance(ev.raw.get("sender"), dict) else {}
+            role = str((sender or {}).get("role") or ev.raw.get("role") or "").lower()
+            if role in ADMIN_ROLES or (member is not None and member.is_admin):
+                return True
+        return ev.user_id in self.trusted.get(ev.platform, ev.group_id)
+
+    def policy(self, ctx: Context) -> list[Action]:
+        ev = ctx.event
+        cfg = self.config(ctx.settings)
+        if ev.type in (EventType.JOIN, EventType.LEAVE):  # the flood tracker marks newcomers
+            self.flood(cfg).observe(ev, cfg.rules)
+            return []
+        if not cfg.rules.enabled and not cfg.groups:
+            return []
+        text = ev.plain_text()
+        with ctx.db.engine.begin() as conn:
+            community = community_of(conn, ev.platform, ev.group_id)
+            entries = list_entries(conn, scopes_for(ev.platform, ev.group_id, community.key))
+            rules = effective_rules(cfg, conn, ev.platform, ev.group_id, community, entries)
+            if not rules.enabled:
+                return []
+            m = tbl(MemberRow)
+            member = conn.execute(
+                select(m.c.messages, m.c.is_admin, m.c.joined_at).where(
+                    m.c.platform == ev.platform, m.c.group_id == ev.group_id, m.c.user_id == ev.user_id
+                )
+            ).first()
+            if self.is_trusted(conn, cfg, ev, entries, member) or members_admin(ctx.settings, ev):
+                return []
+            verdict, newcomer = self._detect(cfg, rules, ev, text, member)
+            ctx.state["moderation"] = verdict.to_dict()
+            bonus = trust_bonus(conn, ev.platform, ev.user_id)
+            threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
+            is_spam = verdict.score >= threshold
+            actions: list[Action] = []
+            if cfg.waves.enabled:
+                wave = self.tracker(cfg).observe(
+                    conn,
+                    platform=ev.platform,
+                    community=community.key,
+                    group_id=ev.group_id,
+                    message_id=ev.message_id,
+                    user_id=ev.user_id,
+                    time=ev.time,
+                    text=text,
+                    score=verdict.score,
+                    reasons=verdict.reasons,
+                    dry_run=ctx.dry_run,
+                )
+                if wave is not None and wave.incident is not None:
+                    actions = self._wave_actions(conn, cfg, ctx, community, wave)
+            if not actions and is_spam:
+                actions = self._ladder_actions(conn, cfg, ctx, community, verdict, newcomer, member)
+        if any(a.kind is not ActionKind.NOTIFY_STAFF for a in actions):
+            ctx.stop("spam")
+        return actions
+
+    def _detect(
+        self, cfg: ModerationSettings, rules: Any, ev: Event, text: str, member: Any
+    ) -> tuple[Verdict, bool]:
+        from .detector import DetectContext, get_detector
+
+        extra = list(self.flood(cfg).observe(ev, rules))
+        newcomer = any(f.code == "newcomer" for f in extra)
+        if not newcomer and member is not None and rules.newcomer_messages > 0:
+            newcomer = member.messages <= rules.newcomer_messages and member.joined_at is not None
+        extra = [f for f in extra if f.code != "newcomer"]
+        context = DetectContext.from_event(ev, rules, newcomer=newcomer, extra=extra)
+        return get_detector(rules).detect(text, context=context), newcomer
+
+    def _ladder_actions(
+        self,
+        conn: Connection,
+        cfg: ModerationSettings,
+        ctx: Context,
+        community: Community,
+        verdict: Verdict,
+        newcomer: bool,
+        member: Any,
+    ) -> list[Action]:
+        ev = ctx.event
+        evidence = _evidence(verdict, newcomer)
+        review_id = create_review(
+            conn,
+            created_at=ctx.now,
+            kind="message",
+            platform=ev.platform,
+            community=community.key,
+            group_id=ev.group_id,
+            user_id=ev.user_id,
+            user_name=ev.user_name,
+            message_id=ev.message_id,
+            text=ev.plain_text(),
+            score=verdict.score,
+            model_score=verdict.model_score,
+            reasons=list(verdict.reasons),
+            evidence=evidence,
+            dry_run=ctx.dry_run,
+        )
+        decision = escalate(
+            conn,
+            cfg.ladder,
+            community=community,
+            group_id=ev.group_id,
+            user_id=ev.user_id,
+            user_name=ev.user_name,
+            message_id=ev.message_id,
+            time=ev.time,
+            score=verdict.score,
+            codes=verdict.reasons,
+            evidence=evidence,
+            newcomer=newcomer,
+            review_id=review_id,
+        )
+        from sqlalchemy import update
+
+        from .tables import ReviewRow
+
+        conn.execute(
+            update(tbl(ReviewRow)).where(tbl(ReviewRow).c.id == review_id).values(step=decision.step.action)
+        )
+        cause = ":".join(ev.key)
+        actions = [_with_cause(a, cause) for a in decision.actions]
+        set_actions(conn, review_id, actions)
+        return actions
+
+    def _wave_actions(
+        self, conn: Connection, cfg: ModerationSettings, ctx: Context, community: Community, wave: WaveResult
+    ) -> list[Action]:
+        inc = wave.incident
+        assert inc is not None
+        status = inc["status"]
+        if status in ("dismissed",):
+            return []
+        if status in ("open", "watch"):
+            if inc["score"] >= cfg.waves.min_score:
+                status = "actioned"
+                set_status(conn, inc["id"], status, ctx.now)
+            elif status == "open" and inc["accounts"] >= cfg.waves.watch_min_accounts:
+                set_status(conn, inc["id"], "watch")
+                zh, en = both(
+                    "moderation.watch_text",
+                    incident=inc["id"],
+                    groups=inc["groups"],
+                    text=(inc["sample_text"] or "")[:200],
+                )
+                rz, re_ = both("moderation.reason.watch", incident=inc["id"], groups=inc["groups"])
+                return [
+                    Action(
+                        kind=ActionKind.NOTIFY_STAFF,
+                        platform=community.platform,
+                        group_id=ctx.event.group_id,
+                        text=zh + "\n" + en,
+                        reason=Reason(zh=rz, en=re_, evidence={"incident_id": inc["id"]}),
+                        source=WAVE_SOURCE,
+                        idempotency_key=key("moderation.watch", inc["id"]),
+                    )
+                ]
+            else:
+                return []
+        # actioned or confirmed: every copy deleted, every sender banned in every group, once
+        codes = ", ".join((inc["reasons"] or [])[:5]) or "wave"
+        rz, re_ = both(
+            "moderation.reason.wave",
+            incident=inc["id"],
+            groups=inc["groups"],
+            accounts=inc["accounts"],
+            codes=codes,
+        )
+        evidence = {
+            "incident_id": inc["id"],
+            "groups": inc["groups"],
+            "accounts": inc["accounts"],
+            "messages": inc["messages"],
+            "score": round(float(inc["score"]), 4),
+            "rules": list(inc["reasons"] or []),
+            "matched": (inc["sample_text"] or "")[:200],
+        }
+        reason = Reason(zh=rz, en=re_, evidence=evidence)
+        dz, de = both("moderation.reason.wave_delete", incident=inc["id"])
+        wanted: list[Action] = []
+        for copy in inc["copies"]:
+            wanted.append(
+                delete_action(
+                    copy["platform"],
+                    copy["group_id"],
+                    copy["message_id"],
+                    Reason(zh=dz, en=de, evidence=evidence),
+                    WAVE_SOURCE,
+                )
+            )
+        for user in inc["senders"]:
+            for g in community.groups:
+                wanted.append(
+                    Action(
+                        kind=ActionKind.BAN,
+                        platform=community.platform,
+                        group_id=g,
+                        user_id=user,
+                        reason=reason,
+                        source=WAVE_SOURCE,
+                        idempotency_key=key("moderation.wave.ban", inc["id"], community.platform, g, user),
+                    )
+                )
+        fresh = _not_queued(conn, wanted)
+        if not fresh:
+            return []
+        cause = ":".join(ctx.event.key)
+        fresh = [_with_cause(a, cause) for a in fresh]
+        review_id = self._incident_review(conn, ctx, community, inc)
+        set_actions(conn, review_id, fresh, append=True)
+        new_senders = {a.user_id for a in fresh if a.kind is ActionKind.BAN}
+        for user in new_senders:
+            if user is None:
+                continue
+            record_strike(
+                conn,
+                platform=community.platform,
+                community=community.key,
+                user_id=user,
+                group_id=ctx.event.group_id,
+                time=ctx.event.time,
+                step=len(cfg.ladder.steps) - 1,
+                source=WAVE_SOURCE,
+                incident_id=inc["id"],
+                weight=float(len(cfg.ladder.steps)),
+            )
+        return fresh
+
+    def _incident_review(
+        self, conn: Connection, ctx: Context, community: Community, inc: dict[str, Any]
+    ) -> int:
+        from .tables import ReviewRow
+
+        r = tbl(ReviewRow)
+        found = conn.execute(select(r.c.id).where(r.c.incident_id == inc["id"])).scalar()
+        if found is not None:
+            return int(found)
+        first = inc["copies"][0] if inc["copies"] else {}
+        return create_review(
+            conn,
+            created_at=ctx.now,
+            kind="incident",
+            platform=community.platform,
+            community=community.key,
+            group_id=first.get("group_id"),
+            user_id=first.get("user_id"),
+            user_name=None,
+            message_id=first.get("message_id"),
+            text=inc["sample_text"],
+            score=float(inc["score"]),
+            model_score=None,
+            reasons=list(inc["reasons"] or []),
+            evidence={"incident_id": inc["id"], "groups": inc["groups"], "accounts": inc["accounts"]},
+            step="wave",
+            incident_id=inc["id"],
+            dry_run=ctx.dry_run,
+        )
+
+
+def members_admin(settings: Settings, ev: Event) -> bool:
+    """Admins listed in ``[features.members] admins`` (``platform:user`` or ``platform:group:user``)."""
+    admins = settings.features.get("members", {}).get("admins") or []
+    return f"{ev.platform}:{ev.user_id}" in admins or f"{ev.platform}:{ev.group_id}:{ev.user_id}" in admins
+
+
+def _evidence(verdict: Verdict, newcomer: bool) -> dict[str, Any]:
+    return {
+        "rules": list(verdict.reasons),
+        "score": round(verdict.score, 4),
+        "model_score": None if verdict.model_score is None else round(verdict.model_score, 4),
+        "matched": [f.evidence for f in verdict.findings if f.evidence][:10],
+        "newcomer": newcomer,
+    }
+
+
+def _with_cause(action: Action, cause: str) -> Action:
+    """Set the cause now (the engine would too) while keeping an explicit idempotency key."""
+    if action.cause is not None:
+        return action
+    was_default = action.idempotency_key == action.default_key()
+    out = action.model_copy(update={"cause": cause})
+    if was_default:
+        out.idempotency_key = out.default_key()
+    return out
+
+
+def _not_queued(conn: Connection, actions: Sequence[Action]) -> list[Action]:
+    """The actions whose idempotency key is not in the outbox yet (and not repeated in the list)."""
+    if not actions:
+        return []
+    ob = tbl(OutboxRow)
+    keys = [a.idempotency_key for a in actions]
+    queued = {k for (k,) in conn.execute(select(ob.c.idempotency_key).where(ob.c.idempotency_key.in_(keys)))}
+    out, seen = [], set()
+    for a in actions:
+        if a.idempotency_key in queued or a.idempotency_key in seen:
+            continue
+        seen.add(a.idempotency_key)
+        out.append(a)
+    return out
+
+
+def retrain_job(app: Any) -> bool:
+    """Retrain the model when operators gave new feedback since the last run (kv cursor)."""
+    from sqlalchemy import func
+
+    from qunyun.store.tables import KeyValueRow
+
+    from .tables import FeedbackRow
+
+    with app.db.engine.begin() as conn:
+        last = conn.execute(select(func.max(tbl(FeedbackRow).c.id))).scalar() or 0
+        kv = tbl(KeyValueRow)
+        row = conn.execute(select(kv.c.value).where(kv.c.key == "moderation.retrain")).scalar()
+        seen = int((row or {}).get("feedback_id", 0))
+        if last <= seen:
+            return False
+    from .classifier import retrain
+
+    retrain()
+    with app.db.engine.begin() as conn:
+        from qunyun.events import utcnow
+
+        kv = tbl(KeyValueRow)
+        if conn.execute(select(kv.c.key).where(kv.c.key == "moderation.retrain")).first():
+            conn.execute(
+                kv.update()
+                .where(kv.c.key == "moderation.retrain")
+                .values(value={"feedback_id": last, "at": _time.time()}, updated_at=utcnow())
+            )
+        else:
+            conn.execute(
+                kv.insert().values(key="moderation.retrain", value={"feedback_id": last}, updated_at=utcnow())
+            )
+    return True

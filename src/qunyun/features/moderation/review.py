@@ -1,0 +1,318 @@
+"""The review queue (复核队列): every deletion, mute, removal and ban waits for a human's verdict.
+
+"Spam" confirms it; "not spam" (误判) undoes what can be undone — unmute, unban, re-invite where
+the platform allows — as actions through the executor (audited with the reviewer as ``actor``),
+takes back the strikes, dismisses the incident, and trusts the member more (a bonus that raises
+their spam threshold). Both verdicts are written to ``moderation_feedback`` and to the detection
+half's feedback CSV (:func:`.classifier.record_feedback`), which the next training reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, func, select, update
+
+from qunyun.actions import Action, ActionKind, Reason
+from qunyun.engine.executor import submit_actions
+from qunyun.i18n import both, t
+from qunyun.store.db import Database
+from qunyun.store.tables import AuditRow, EventRow, MemberRow
+
+from .ladder import LadderConfig, member_points, revoke_strikes
+from .tables import FeedbackRow, IncidentMemberRow, ReviewRow, StrikeRow, community_of, tbl
+
+log = logging.getLogger(__name__)
+SOURCE = "moderation.review"
+DECISIONS = ("spam", "ham")
+
+
+class ReviewConfig(BaseModel):
+    """``[features.moderation.review]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: added to a member's spam threshold each time a removal of theirs is undone
+    trust_bonus: float = Field(default=0.1, ge=0, le=0.5)
+    max_trust_bonus: float = Field(default=0.4, ge=0, le=0.9)
+    #: after "not spam" on a kick or ban, invite the member back where the platform allows
+    reinvite: bool = True
+    #: also append decisions to the detection feedback CSV (``qunyun spam train`` reads it)
+    feedback_csv: bool = True
+    #: the retraining job runs this often when new feedback exists (null: never automatically)
+    retrain_every_hours: float | None = Field(default=24.0, gt=0)
+
+
+class ReviewError(ValueError):
+    """A decision was refused; ``key``/``params`` name the catalog message."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(t(key, "en", **params))
+        self.key = key
+        self.params = params
+
+
+def create_review(conn: Connection, **values: Any) -> int:
+    values.setdefault("status", "pending")
+    res = conn.execute(tbl(ReviewRow).insert().values(**values))
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def set_actions(conn: Connection, review_id: int, actions: list[Action], *, append: bool = False) -> None:
+    r = tbl(ReviewRow)
+    dumped = [a.model_dump(mode="json") for a in actions]
+    if append:
+        old = conn.execute(select(r.c.actions).where(r.c.id == review_id)).scalar() or []
+        dumped = [*old, *dumped]
+    conn.execute(update(r).where(r.c.id == review_id).values(actions=dumped))
+
+
+def list_reviews(
+    conn: Connection, *, status: str | None = "pending", limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    r = tbl(ReviewRow)
+    conds = [r.c.status == status] if status else []
+    total = conn.execute(select(func.count()).select_from(r).where(*conds)).scalar_one()
+    rows = conn.execute(select(r).where(*conds).order_by(r.c.id.desc()).offset(offset).limit(limit))
+    return int(total), [dict(x._mapping) for x in rows]
+
+
+def member_history(
+    conn: Connection,
+    platform: str,
+    user_id: str,
+    group_id: str | None,
+    *,
+    ladder: LadderConfig | None = None,
+    now: datetime | None = None,
+    messages: int = 5,
+) -> dict[str, Any]:
+    """What a reviewer needs to know about the member: record, strikes, past reviews, recent messages."""
+    m, s, r, e = tbl(MemberRow), tbl(StrikeRow), tbl(ReviewRow), tbl(EventRow)
+    member = None
+    if group_id:
+        row = conn.execute(
+            select(m).where(m.c.platform == platform, m.c.group_id == group_id, m.c.user_id == user_id)
+        ).first()
+        member = dict(row._mapping) if row else None
+    groups = conn.execute(
+        select(func.count()).select_from(m).where(m.c.platform == platform, m.c.user_id == user_id)
+    ).scalar_one()
+    strikes = [
+        dict(x._mapping)
+        for x in conn.execute(
+            select(s)
+            .where(s.c.platform == platform, s.c.user_id == user_id)
+            .order_by(s.c.time.desc())
+            .limit(20)
+        )
+    ]
+    reviews = conn.execute(
+        select(r.c.status, func.count())
+        .where(r.c.platform == platform, r.c.user_id == user_id)
+        .group_by(r.c.status)
+    ).all()
+    recent = []
+    if group_id and messages:
+        recent = [
+            dict(x._mapping)
+            for x in conn.execute(
+                select(e.c.message_id, e.c.time, e.c.text)
+                .where(
+                    e.c.platform == platform,
+                    e.c.group_id == group_id,
+                    e.c.user_id == user_id,
+                    e.c.type == "message",
+                )
+                .order_by(e.c.time.desc())
+                .limit(messages)
+            )
+        ]
+    points = None
+    if ladder is not None and group_id:
+        community = community_of(conn, platform, group_id)
+        when = now or (strikes[0]["time"] if strikes else None)
+        if when is not None:
+            points = round(member_points(conn, platform, community.key, user_id, when, ladder), 3)
+    return {
+        "member": member,
+        "groups": int(groups),
+        "strikes": strikes,
+        "active_strikes": sum(1 for x in strikes if not x["revoked"]),
+        "strike_points": points,
+        "reviews": {status: int(n) for status, n in reviews},
+        "recent_messages": recent,
+    }
+
+
+def get_review(conn: Connection, review_id: int, *, ladder: LadderConfig | None = None) -> dict[str, Any]:
+    r = tbl(ReviewRow)
+    row = conn.execute(select(r).where(r.c.id == review_id)).first()
+    if row is None:
+        raise ReviewError("moderation.error.review_not_found", id=review_id)
+    out = dict(row._mapping)
+    if out["user_id"]:
+        out["history"] = member_history(conn, out["platform"], out["user_id"], out["group_id"], ladder=ladder)
+    return out
+
+
+_UNDO = {ActionKind.MUTE: ActionKind.UNMUTE, ActionKind.BAN: ActionKind.UNBAN}
+
+
+def undo_actions(review: dict[str, Any], actor: str, cfg: ReviewConfig) -> list[Action]:
+    """The actions that reverse a review's mutes, kicks and bans (deleted messages stay deleted)."""
+    out: list[Action] = []
+    seen: set[tuple[str, str, str | None, str | None]] = set()
+    rid = review["id"]
+    for raw in review.get("actions") or []:
+        original = Action.model_validate(raw)
+        kinds: list[ActionKind] = []
+        if original.kind in _UNDO:
+            kinds.append(_UNDO[original.kind])
+        if original.kind in (ActionKind.KICK, ActionKind.BAN) and cfg.reinvite:
+            kinds.append(ActionKind.INVITE)
+        for kind in kinds:
+            ident = (kind.value, original.platform, original.group_id, original.user_id)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            zh, en = both("moderation.reason.undo", review=rid, actor=actor, kind=original.kind.value)
+            out.append(
+                Action(
+                    kind=kind,
+                    platform=original.platform,
+                    group_id=original.group_id,
+                    user_id=original.user_id,
+                    reason=Reason(
+                        zh=zh, en=en, evidence={"review_id": rid, "undoes": original.idempotency_key}
+                    ),
+                    source=SOURCE,
+                    cause=f"review:{rid}",
+                )
+            )
+    return out
+
+
+@dataclass(slots=True)
+class DecisionResult:
+    review: dict[str, Any]
+    decision: str
+    actions: list[Action] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+    revoked_strikes: int = 0
+    trust: dict[str, float] = field(default_factory=dict)
+
+
+def decide(
+    db: Database,
+    review_id: int,
+    decision: str,
+    *,
+    actor: str,
+    cfg: ReviewConfig,
+    dry_run: bool,
+    now: datetime,
+) -> DecisionResult:
+    """Apply a reviewer's verdict in one transaction (undo actions, strikes, trust, feedback, audit)."""
+    from . import waves  # local: waves imports nothing from here, keep the graph one-way
+    from .scope import add_trust
+
+    if decision not in DECISIONS:
+        raise ReviewError("moderation.error.bad_decision", value=decision)
+    r = tbl(ReviewRow)
+    with db.engine.begin() as conn:
+        row = conn.execute(select(r).where(r.c.id == review_id)).first()
+        if row is None:
+            raise ReviewError("moderation.error.review_not_found", id=review_id)
+        review = dict(row._mapping)
+        if review["status"] != "pending":
+            raise ReviewError(
+                "moderation.error.already_decided",
+                id=review_id,
+                status=review["status"],
+                by=review["decided_by"],
+            )
+        claimed = conn.execute(
+            update(r)
+            .where(r.c.id == review_id, r.c.status == "pending")
+            .values(status=decision, decided_by=actor, decided_at=now)
+        ).rowcount
+        if not claimed:  # someone else decided between our read and our write
+            raise ReviewError("moderation.error.already_decided", id=review_id, status="?", by="?")
+        result = DecisionResult(review, decision)
+        users = [review["user_id"]] if review["user_id"] else []
+        if review["incident_id"] is not None:
+            mem = tbl(IncidentMemberRow)
+            users = [
+                u
+                for (u,) in conn.execute(
+                    select(mem.c.user_id).where(mem.c.incident_id == review["incident_id"])
+                )
+            ]
+        if decision == "ham":
+            result.actions = undo_actions(review, actor, cfg)
+            result.outbox_ids = submit_actions(conn, result.actions, dry_run=dry_run, actor=actor, now=now)
+            result.revoked_strikes = revoke_strikes(conn, review_id=review_id)
+            if review["incident_id"] is not None:
+                result.revoked_strikes += revoke_strikes(conn, incident_id=review["incident_id"])
+                waves.set_status(conn, review["incident_id"], "dismissed")
+            for user in users:
+                result.trust[user] = add_trust(
+                    conn, review["platform"], user, cfg.trust_bonus, cfg.max_trust_bonus, now
+                )
+        elif review["incident_id"] is not None:
+            waves.set_status(conn, review["incident_id"], "confirmed")
+        if review["text"]:
+            conn.execute(
+                tbl(FeedbackRow)
+                .insert()
+                .values(
+                    text=review["text"], label=decision, review_id=review_id, created_by=actor, created_at=now
+                )
+            )
+        dz, de = both("moderation.reason.decision", review=review_id, actor=actor, decision=decision)
+        conn.execute(
+            tbl(AuditRow)
+            .insert()
+            .values(
+                time=now,
+                actor=actor,
+                source=SOURCE,
+                kind=f"review_{decision}",
+                platform=review["platform"],
+                group_id=review["group_id"],
+                user_id=review["user_id"],
+                reason_zh=dz,
+                reason_en=de,
+                evidence={
+                    "review_id": review_id,
+                    "decision": decision,
+                    "undo_actions": len(result.actions),
+                    "incident_id": review["incident_id"],
+                    "score": review["score"],
+                },
+                dry_run=dry_run,
+                status="confirmed",
+                outbox_id=None,
+                idempotency_key=None,
+                cause=f"review:{review_id}",
+            )
+        )
+    if review["text"] and cfg.feedback_csv:
+        try:
+            from .classifier import record_feedback
+
+            record_feedback(review["text"], decision)
+        except Exception:  # the DB row is the record; the CSV is a convenience for `spam train`
+            log.exception("could not append review %s to the feedback CSV", review_id)
+    result.review = {**review, "status": decision, "decided_by": actor, "decided_at": now}
+    return result
+
+
+def feedback_rows(conn: Connection, since_id: int = 0) -> list[dict[str, Any]]:
+    f = tbl(FeedbackRow)
+    return [dict(x._mapping) for x in conn.execute(select(f).where(f.c.id > since_id).order_by(f.c.id))]
