@@ -52,15 +52,12 @@ class RateLimit(_Section):
 
 
 def _default_limits() -> dict[str, dict[str, RateLimit]]:
+    """Per-platform / per-account / per-group defaults from the quota table (风控 reports)."""
+    from qunyun.engine.ratelimit import default_limits  # late: ratelimit imports this module
+
     return {
-        # platform-wide / per-group defaults drawn from what operators report (风控)
-        "qq": {"platform": RateLimit(rate=1, per=1, burst=3), "group": RateLimit(rate=1, per=7, burst=1)},
-        "telegram": {
-            "platform": RateLimit(rate=30, per=1, burst=30),
-            "group": RateLimit(rate=20, per=60, burst=5),
-        },
-        "wecom": {"platform": RateLimit(rate=20, per=60, burst=5), "group": RateLimit(rate=20, per=60, burst=5)},
-        "*": {"platform": RateLimit(rate=10, per=1, burst=10), "group": RateLimit(rate=1, per=1, burst=3)},
+        platform: {scope: RateLimit(**values) for scope, values in scopes.items()}
+        for platform, scopes in default_limits().items()
     }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 
 class EventType(StrEnum):
@@ -72,9 +72,9 @@ class Event(BaseModel):
     ``(platform, group_id, message_id)`` identifies an event; ingesting it twice is a no-op.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
-    platform: str = Field(min_length=1, max_length=32)
+    platform: Annotated[str, StringConstraints(min_length=1, max_length=32, to_lower=True)]
     group_id: str = Field(min_length=1, max_length=128)
     message_id: str = Field(min_length=1, max_length=191)
     user_id: str = Field(min_length=1, max_length=128)
@@ -93,11 +93,6 @@ class Event(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
     _validate_time = field_validator("time")(_aware)
-
-    @field_validator("platform")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select, update
 
 from qunyun.domain import StaffRole
 from qunyun.events import utcnow
-from qunyun.store.tables import ApiTokenRow, StaffUserRow
+from qunyun.store.tables import ApiTokenRow, StaffUserRow, tbl
 
 _hasher = PasswordHasher()
 
@@ -23,7 +23,7 @@ class StaffExists(ValueError):
 
 def create_user(conn: Connection, name: str, password: str, role: StaffRole | str, lang: str = "zh-CN") -> int:
     role = StaffRole(role)
-    table = StaffUserRow.__table__
+    table = tbl(StaffUserRow)
     if conn.execute(select(table.c.id).where(table.c.name == name)).first():
         raise StaffExists(name)
     res = conn.execute(
@@ -35,13 +35,13 @@ def create_user(conn: Connection, name: str, password: str, role: StaffRole | st
 
 
 def set_password(conn: Connection, name: str, password: str) -> bool:
-    table = StaffUserRow.__table__
+    table = tbl(StaffUserRow)
     res = conn.execute(update(table).where(table.c.name == name).values(password_hash=_hasher.hash(password)))
     return bool(res.rowcount)
 
 
 def authenticate(conn: Connection, name: str, password: str) -> dict[str, Any] | None:
-    table = StaffUserRow.__table__
+    table = tbl(StaffUserRow)
     row = conn.execute(select(table).where(table.c.name == name, table.c.disabled.is_(False))).first()
     if row is None:
         _hasher.hash(password)  # same cost whether or not the user exists
@@ -54,13 +54,13 @@ def authenticate(conn: Connection, name: str, password: str) -> dict[str, Any] |
 
 
 def get_user(conn: Connection, user_id: int) -> dict[str, Any] | None:
-    table = StaffUserRow.__table__
+    table = tbl(StaffUserRow)
     row = conn.execute(select(table).where(table.c.id == user_id, table.c.disabled.is_(False))).first()
     return None if row is None else {"id": row.id, "name": row.name, "role": row.role, "lang": row.lang}
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
-    table = StaffUserRow.__table__
+    table = tbl(StaffUserRow)
     return [
         {"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at, "disabled": r.disabled}
         for r in conn.execute(select(table).order_by(table.c.id))
@@ -75,13 +75,15 @@ def create_token(conn: Connection, staff_id: int, name: str = "cli") -> str:
     """A new bearer token; only its hash is stored, so it is shown once."""
     token = "qy_" + secrets.token_urlsafe(32)
     conn.execute(
-        ApiTokenRow.__table__.insert().values(staff_id=staff_id, name=name, token_hash=_digest(token), created_at=utcnow())
+        tbl(ApiTokenRow).insert().values(
+            staff_id=staff_id, name=name, token_hash=_digest(token), created_at=utcnow()
+        )
     )
     return token
 
 
 def user_for_token(conn: Connection, token: str) -> dict[str, Any] | None:
-    tok = ApiTokenRow.__table__
+    tok = tbl(ApiTokenRow)
     row = conn.execute(select(tok.c.id, tok.c.staff_id).where(tok.c.token_hash == _digest(token))).first()
     if row is None:
         return None

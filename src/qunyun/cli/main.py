@@ -84,6 +84,10 @@ def init(
 def import_(
     file: Annotated[Path, typer.Argument(help="Export file (.jsonl, .jsonl.gz, ...).")],
     format: Annotated[str, typer.Option("--format", "-f", help="auto, events, or an importer's name.")] = "auto",
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Importer option KEY=VALUE, repeatable (date=, group=, tz= ...)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Import a chat export or event file: streaming, idempotent, bad lines reported with their number."""
@@ -91,6 +95,12 @@ def import_(
 
     if not file.exists():
         fail(tr("import.not_found", path=file))
+    options: dict[str, str] = {}
+    for item in option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--option expects KEY=VALUE, got {item!r}")
+        options[key.strip()] = value
     app_ = get_app()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -105,7 +115,11 @@ def import_(
         task = progress.add_task(tr("import.progress"), total=file.stat().st_size)
         try:
             summary = import_file(
-                app_.engine, file, fmt=format, progress=lambda done, total: progress.update(task, completed=done)
+                app_.engine,
+                file,
+                fmt=format,
+                options=options,
+                progress=lambda done, total: progress.update(task, completed=done),
             )
         except ImportFormatError as exc:
             fail(str(exc))

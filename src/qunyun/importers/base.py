@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from qunyun.events import Event
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: (platform, group_id) -> user ids already known for that group (e.g. from the store)
 KnownMembers = Callable[[str, str], Iterable[str]]
+
+
+class ImporterError(ValueError):
+    """The whole input cannot be imported as asked (bad option, no date for a log ...); names what."""
 
 
 @dataclass(slots=True)
@@ -42,6 +46,19 @@ class Importer(Protocol):
     def read(self, stream: BinaryIO, *, source: str, known: KnownMembers | None = None) -> Iterator[Record]:
         """Yield events and rejections, streaming (constant memory)."""
         ...
+
+
+def configure(importer: Any, options: Mapping[str, str] | None) -> Any:
+    """Apply ``--option key=value`` pairs: importers that take options have ``with_options(**kw)``.
+
+    Returns a configured copy (registered importers are shared and stay untouched).
+    """
+    if not options:
+        return importer
+    with_options = getattr(importer, "with_options", None)
+    if with_options is None:
+        raise ImporterError(f"format {importer.name} takes no options (got {', '.join(sorted(options))})")
+    return with_options(**options)
 
 
 class CountingReader(io.RawIOBase):

@@ -13,18 +13,14 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import orjson
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
-from qunyun.events import Event
+from qunyun.events import Event, Segment
 from qunyun.importers.base import KnownMembers, Record, Rejected
 
-_FIELDS = {
-    "platform", "group_id", "message_id", "user_id", "type", "time", "user_name", "group_name", "text",
-    "segments", "reply_to", "mentions", "subtype", "self_id",
-}
 _IRC_ADDRESS = re.compile(r"^\s*([^\s:,]{1,64})[:,](?:\s|$)")
 #: events held back so that a nick addressed just before its owner first speaks still counts
 LOOKAHEAD = 512
@@ -34,43 +30,52 @@ def _short_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
         loc = ".".join(str(p) for p in err["loc"]) or "event"
-        parts.append(f"{loc}: {err['msg']}")
+        if err["type"].startswith("json_"):
+            parts.append(f"invalid JSON: {err['msg']}")
+        elif err["type"] == "model_type":
+            parts.append("expected a JSON object")
+        else:
+            parts.append(f"{loc}: {err['msg']}")
     return "; ".join(parts)
 
 
+class _Line(Event):
+    """The wire shape of one line: an Event whose unknown keys are kept (moved into ``raw``).
+
+    Parsed lines are returned as they are (a subclass of Event), already validated.
+    """
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    mentions: list[str] | None = None  # type: ignore[assignment]
+    segments: list[Segment] | None = None  # type: ignore[assignment]
+
+
 def parse_event_line(line: bytes, lineno: int) -> Record | None:
-    """One JSON line → Event, Rejected, or None for a blank line."""
+    """One JSON line → Event, Rejected, or None for a blank line.
+
+    Parsing and validation happen in one pass in pydantic-core (faster than json + validate).
+    """
     stripped = line.strip()
     if not stripped:
         return None
-    raw_text = stripped.decode("utf-8", errors="replace")
     try:
-        obj = orjson.loads(stripped)
-    except orjson.JSONDecodeError as exc:
-        return Rejected(lineno, f"invalid JSON: {exc}", raw_text)
-    if not isinstance(obj, dict):
-        return Rejected(lineno, f"expected a JSON object, got {type(obj).__name__}", raw_text)
-    data: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key in _FIELDS:
-            data[key] = value
-        else:
-            extra[key] = value
-    for key in ("group_id", "user_id", "message_id", "reply_to", "self_id"):
-        value = data.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            data[key] = str(value)
-    if data.get("mentions") is None:
-        data.pop("mentions", None)
-    elif isinstance(data["mentions"], list):
-        data["mentions"] = [str(m) for m in data["mentions"]]
-    if extra:
-        data["raw"] = extra
-    try:
-        return Event.model_validate(data)
+        parsed = _Line.model_validate_json(stripped)
     except ValidationError as exc:
-        return Rejected(lineno, _short_error(exc), raw_text)
+        return Rejected(lineno, _short_error(exc), stripped.decode("utf-8", errors="replace"))
+    # fix up in place: a second model (model_construct) would double the cost per line
+    # (plain __dict__ writes: the values are already validated, pydantic's __setattr__ is slow)
+    fields = parsed.__dict__
+    if fields["mentions"] is None:  # null means absent
+        fields["mentions"] = []
+        parsed.__pydantic_fields_set__.discard("mentions")
+    if fields["segments"] is None:
+        fields["segments"] = []
+    extra = parsed.__pydantic_extra__
+    if extra:
+        fields["raw"] = {**fields["raw"], **extra}
+        parsed.__pydantic_extra__ = {}
+    return parsed
 
 
 class NativeImporter:
@@ -91,23 +96,24 @@ class NativeImporter:
     def read(self, stream: BinaryIO, *, source: str, known: KnownMembers | None = None) -> Iterator[Record]:
         window: deque[tuple[Event, bool]] = deque()
         nicks: dict[tuple[str, str], dict[str, str]] = {}
+        match_address = _IRC_ADDRESS.match
 
-        def known_nicks(ev: Event) -> dict[str, str]:
-            key = (ev.platform, ev.group_id)
-            table = nicks.get(key)
+        def known_nicks(platform: str, group_id: str) -> dict[str, str]:
+            table = nicks.get((platform, group_id))
             if table is None:
-                table = nicks[key] = {}
+                table = nicks[(platform, group_id)] = {}
                 if known is not None:
-                    for uid in known(*key):
+                    for uid in known(platform, group_id):
                         table[uid.lower()] = uid
             return table
 
         def finish(ev: Event, infer: bool) -> Event:
             if infer:
-                match = _IRC_ADDRESS.match(ev.text or "")
-                target = known_nicks(ev).get(match.group(1).lower()) if match else None
-                if target and target != ev.user_id:
-                    ev.mentions = [target]
+                match = match_address(ev.text or "")
+                if match:
+                    target = known_nicks(ev.platform, ev.group_id).get(match.group(1).lower())
+                    if target and target != ev.user_id:
+                        ev.__dict__["mentions"] = [target]
             return ev
 
         for lineno, line in enumerate(stream, start=1):
@@ -117,10 +123,15 @@ class NativeImporter:
             if isinstance(record, Rejected) or record.platform != "irc":
                 yield record
                 continue
-            known_nicks(record).setdefault(record.user_id.lower(), record.user_id)
-            infer = "mentions" not in record.model_fields_set and bool(record.text)
+            fields = record.__dict__
+            uid = fields["user_id"]
+            table = known_nicks(record.platform, fields["group_id"])
+            low = uid.lower()
+            if low not in table:
+                table[low] = uid
+            infer = bool(fields["text"]) and "mentions" not in record.__pydantic_fields_set__
             window.append((record, infer))
-            while len(window) > LOOKAHEAD:
+            if len(window) > LOOKAHEAD:
                 yield finish(*window.popleft())
         while window:
             yield finish(*window.popleft())

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from qunyun.store.tables import AuditRow, DeadLetterRow, EventRow, GroupRow, MemberRow, OutboxRow
+from qunyun.store.tables import AuditRow, DeadLetterRow, EventRow, GroupRow, MemberRow, OutboxRow, tbl
 
 
 class GroupNotFound(LookupError):
@@ -36,7 +36,7 @@ class GroupRef:
 
 def resolve_group(conn: Connection, spec: str) -> GroupRef:
     """``G`` or ``platform:G`` (or a group's name) → the group's key."""
-    g = GroupRow.__table__
+    g = tbl(GroupRow)
     conds = [g.c.group_id == spec, g.c.name == spec]
     if ":" in spec:
         platform, _, gid = spec.partition(":")
@@ -56,7 +56,7 @@ def resolve_group(conn: Connection, spec: str) -> GroupRef:
 
 
 def list_groups(conn: Connection) -> list[dict[str, Any]]:
-    g, m = GroupRow.__table__, MemberRow.__table__
+    g, m = tbl(GroupRow), tbl(MemberRow)
     counts = (
         select(
             m.c.platform,
@@ -94,7 +94,7 @@ def get_group(conn: Connection, ref: GroupRef) -> dict[str, Any]:
     raise GroupNotFound(str(ref))
 
 
-MEMBER_ORDER = {
+MEMBER_ORDER: dict[str, Any] = {
     "messages": MemberRow.messages.desc(),
     "last_seen": MemberRow.last_seen.desc(),
     "first_seen": MemberRow.first_seen.asc(),
@@ -112,7 +112,7 @@ def list_members(
     limit: int | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, page of members) for a group, or across every group when ``ref`` is None."""
-    m = MemberRow.__table__
+    m = tbl(MemberRow)
     conds = []
     if ref is not None:
         conds += [m.c.platform == ref.platform, m.c.group_id == ref.group_id]
@@ -120,7 +120,7 @@ def list_members(
         like = f"%{search.lower()}%"
         conds.append(or_(func.lower(m.c.user_name).like(like), func.lower(m.c.user_id).like(like)))
     total = conn.execute(select(func.count()).select_from(m).where(*conds)).scalar_one()
-    q = select(m).where(*conds).order_by(MEMBER_ORDER.get(order, MEMBER_ORDER["messages"]), m.c.user_id)
+    q = select(m).where(*conds).order_by(MEMBER_ORDER.get(order, MEMBER_ORDER["messages"]), m.c.user_id)  # type: ignore[arg-type]
     if offset:
         q = q.offset(offset)
     if limit is not None:
@@ -129,8 +129,8 @@ def list_members(
 
 
 def overview(conn: Connection) -> dict[str, Any]:
-    m = MemberRow.__table__
-    groups = conn.execute(select(func.count()).select_from(GroupRow.__table__)).scalar_one()
+    m = tbl(MemberRow)
+    groups = conn.execute(select(func.count()).select_from(tbl(GroupRow))).scalar_one()
     members = conn.execute(
         select(func.count(func.distinct(m.c.platform + ":" + m.c.user_id))).select_from(m)
     ).scalar_one()
@@ -143,8 +143,8 @@ def messages_per_day(
     conn: Connection, ref: GroupRef | None = None, *, days: int = 60, until: datetime | None = None
 ) -> list[tuple[date, int]]:
     """Message counts per UTC day for the ``days`` days up to the last message (or ``until``)."""
-    e = EventRow.__table__
-    conds = [e.c.type.in_(["message", "command"])]
+    e = tbl(EventRow)
+    conds: list[Any] = [e.c.type.in_(["message", "command"])]
     if ref is not None:
         conds += [e.c.platform == ref.platform, e.c.group_id == ref.group_id]
     if until is None:
@@ -165,7 +165,7 @@ def messages_per_day(
 def audit_entries(
     conn: Connection, *, limit: int = 100, offset: int = 0, group: GroupRef | None = None, source: str | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
-    a = AuditRow.__table__
+    a = tbl(AuditRow)
     conds = []
     if group is not None:
         conds += [a.c.platform == group.platform, a.c.group_id == group.group_id]
@@ -177,7 +177,7 @@ def audit_entries(
 
 
 def dead_letters(conn: Connection, *, limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-    d = DeadLetterRow.__table__
+    d = tbl(DeadLetterRow)
     total = conn.execute(select(func.count()).select_from(d)).scalar_one()
     rows = conn.execute(select(d).order_by(d.c.id.desc()).offset(offset).limit(limit))
     return total, [dict(r._mapping) for r in rows]
@@ -186,7 +186,7 @@ def dead_letters(conn: Connection, *, limit: int = 100, offset: int = 0) -> tupl
 def outbox_entries(
     conn: Connection, *, status: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
-    o = OutboxRow.__table__
+    o = tbl(OutboxRow)
     conds = [o.c.status == status] if status else []
     total = conn.execute(select(func.count()).select_from(o).where(*conds)).scalar_one()
     rows = conn.execute(select(o).where(*conds).order_by(o.c.id.desc()).offset(offset).limit(limit))

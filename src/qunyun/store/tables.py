@@ -8,7 +8,7 @@ write without knowing surrogate keys.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -70,6 +71,11 @@ TZ = UTCDateTime()
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def tbl(model: type[Base]) -> Table:
+    """``Model.__table__`` typed as a Table (SQLAlchemy types it as a FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class CommunityRow(Base):
@@ -263,6 +269,7 @@ class KeyValueRow(Base):
 
 __all__ = [
     "Base",
+    "tbl",
     "BigId",
     "TZ",
     "CommunityRow",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001_foundation'
 down_revision = None
 branch_labels = None
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('audit_log',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('time', sa.DateTime(timezone=True), nullable=False),
@@ -178,11 +177,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identities')),
     sa.UniqueConstraint('platform', 'user_id', name='uq_identities_platform_user')
     )
-    
+
 
 
 def downgrade() -> None:
-    
+
     op.drop_table('identities')
     op.drop_table('groups')
     op.drop_table('api_tokens')
@@ -205,4 +204,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_time')
 
     op.drop_table('audit_log')
-    
+
