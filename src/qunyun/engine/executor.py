@@ -13,20 +13,22 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, func, select, update
 
 from qunyun.actions import Action, ActionKind
 from qunyun.adapters.base import Adapter, Delivery, DeliveryState
 from qunyun.config import Settings
-from qunyun.engine.ratelimit import RateLimiter, jittered
+from qunyun.engine.ratelimit import CircuitBreaker, RateLimiter, jittered
 from qunyun.events import utcnow
 from qunyun.store.db import Database
-from qunyun.store.tables import AuditRow, OutboxRow
+from qunyun.store.tables import AuditRow, OutboxRow, tbl
 from qunyun.store.writer import _dialect_insert
 
 log = logging.getLogger(__name__)
+OUTBOX = cast(Table, tbl(OutboxRow))
+AUDIT = cast(Table, tbl(AuditRow))
 
 #: statuses of an outbox row
 PENDING, SENT, CONFIRMED, UNKNOWN, FAILED, DRY_RUN, CANCELLED = (
@@ -38,6 +40,8 @@ PENDING, SENT, CONFIRMED, UNKNOWN, FAILED, DRY_RUN, CANCELLED = (
     "dry_run",
     "cancelled",
 )
+#: claimed by a dispatcher, platform call in flight (left behind only by a crash)
+SENDING = "sending"
 #: actions that never leave qunyun: they become tasks for staff (and are audited)
 LOCAL_KINDS = {ActionKind.NOTIFY_STAFF}
 
@@ -57,16 +61,25 @@ def submit_actions(
     dry_run: bool,
     actor: str = "system",
     now: datetime | None = None,
+    delays: Sequence[float] | None = None,
 ) -> list[int]:
-    """Audit and queue ``actions``; return the outbox ids of those that were new."""
+    """Audit and queue ``actions``; return the outbox ids of those that were new.
+
+    ``delays`` (seconds, one per action) hold actions back, e.g. a broadcast spread with
+    :func:`~qunyun.engine.ratelimit.broadcast_delays`.
+    """
     if not actions:
         return []
     now = now or utcnow()
-    ob = OutboxRow.__table__
+    ob = OUTBOX
     ins = _dialect_insert(conn, ob)
-    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(ob.c.id, ob.c.idempotency_key)
+    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        ob.c.id, ob.c.idempotency_key
+    )
     new_ids: list[int] = []
-    for action in actions:
+    if delays is not None and len(delays) != len(actions):
+        raise ValueError(f"delays has {len(delays)} entries for {len(actions)} actions")
+    for i, action in enumerate(actions):
         local = action.kind in LOCAL_KINDS
         status = DRY_RUN if dry_run else (CONFIRMED if local else PENDING)
         row = conn.execute(
@@ -81,7 +94,9 @@ def submit_actions(
                 "action": action.model_dump(mode="json"),
                 "status": status,
                 "attempts": 0,
-                "next_attempt_at": now if status == PENDING else None,
+                "next_attempt_at": (now + timedelta(seconds=delays[i]) if delays else now)
+                if status == PENDING
+                else None,
                 "created_at": now,
                 "updated_at": now,
             },
@@ -90,7 +105,7 @@ def submit_actions(
             continue
         new_ids.append(row[0])
         conn.execute(
-            AuditRow.__table__.insert(),
+            AUDIT.insert(),
             {
                 "time": now,
                 "actor": actor,
@@ -113,17 +128,26 @@ def submit_actions(
 
 
 def _set_status(conn: Connection, outbox_id: int, values: dict[str, Any]) -> None:
-    conn.execute(update(OutboxRow.__table__).where(OutboxRow.__table__.c.id == outbox_id).values(**values))
+    conn.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
     if "status" in values:
-        conn.execute(
-            update(AuditRow.__table__)
-            .where(AuditRow.__table__.c.outbox_id == outbox_id)
-            .values(status=values["status"])
-        )
+        conn.execute(update(AUDIT).where(AUDIT.c.outbox_id == outbox_id).values(status=values["status"]))
 
 
 class Dispatcher:
-    """Sends due outbox rows through adapters, one platform call per row."""
+    """Sends due outbox rows through adapters, one platform call per row.
+
+    Reliability rules (issue 5):
+
+    - a row is *claimed* (``pending`` → ``sending``, committed) before the platform call, so a
+      crash mid-call leaves it ``sending``; :func:`recover_interrupted` turns those into
+      ``unknown`` at the next start (never success, never resent) and alerts staff;
+    - an adapter that is not connected, a rate limit and an open circuit *defer* a row without
+      spending an attempt: a disconnect loses nothing;
+    - ``threshold`` consecutive transport failures of one account open its
+      :class:`~qunyun.engine.ratelimit.CircuitBreaker` (a ``notify_staff`` audit entry); after the
+      cool-down one probe goes; success resumes the account;
+    - every failure names the group and the reason.
+    """
 
     def __init__(
         self,
@@ -132,12 +156,17 @@ class Dispatcher:
         adapters: Mapping[str, Adapter] | Callable[[str, str | None], Adapter | None],
         limiter: RateLimiter | None = None,
         clock: Callable[[], datetime] = utcnow,
+        breaker: CircuitBreaker | None = None,
+        route: Callable[[str, str | None], Adapter | None] | None = None,
     ) -> None:
         self.db = db
+        #: (platform, group_id) → the account that serves the group, for rows without an account
+        self.route = route
         self.settings = settings
         self._adapters = adapters
         self.limiter = limiter or RateLimiter(settings)
         self.clock = clock
+        self.breaker = breaker or CircuitBreaker()
 
     def adapter_for(self, platform: str, account: str | None) -> Adapter | None:
         if callable(self._adapters):
@@ -145,7 +174,7 @@ class Dispatcher:
         return self._adapters.get(f"{platform}:{account}") or self._adapters.get(platform)
 
     def due(self, limit: int = 200) -> list[Any]:
-        ob = OutboxRow.__table__
+        ob = OUTBOX
         with self.db.engine.connect() as conn:
             return list(
                 conn.execute(
@@ -163,10 +192,37 @@ class Dispatcher:
             await self._one(row, report)
         return report
 
+    def _defer(
+        self, row: Any, seconds: float, now: datetime, report: DispatchReport, why: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {"next_attempt_at": now + timedelta(seconds=seconds), "updated_at": now}
+        if why:
+            values["last_error"] = why
+        with self.db.engine.begin() as conn:
+            _set_status(conn, row.id, values)
+        report.deferred += 1
+
+    def _claim(self, row: Any, now: datetime) -> bool:
+        """pending → sending, committed before the call; False if another dispatcher has it."""
+        ob = OUTBOX
+        with self.db.engine.begin() as conn:
+            res = conn.execute(
+                update(ob)
+                .where(ob.c.id == row.id, ob.c.status == PENDING)
+                .values(status=SENDING, attempts=row.attempts + 1, updated_at=now)
+            )
+            if res.rowcount != 1:
+                return False
+            conn.execute(update(AUDIT).where(AUDIT.c.outbox_id == row.id).values(status=SENDING))
+        return True
+
     async def _one(self, row: Any, report: DispatchReport) -> None:
         action = Action.model_validate(row.action)
         now = self.clock()
-        adapter = self.adapter_for(row.platform, row.account)
+        adapter = None
+        if row.account is None and self.route is not None:
+            adapter = self.route(row.platform, row.group_id)
+        adapter = adapter or self.adapter_for(row.platform, row.account)
         if adapter is None:
             self._retry_or_fail(row, f"no adapter connected for {row.platform}", now, report, retry_after=30)
             return
@@ -179,51 +235,114 @@ class Dispatcher:
                 )
             report.failed += 1
             return
-        wait = self.limiter.try_acquire(row.platform, row.account or adapter.account, row.group_id)
+        account = row.account or adapter.account
+        if not getattr(adapter, "connected", True):  # keep it queued; a disconnect loses nothing
+            self._defer(row, 5.0, now, report, f"account {account} not connected")
+            return
+        paused = self.breaker.wait(row.platform, account)
+        if paused > 0:
+            self._defer(row, paused, now, report)
+            return
+        wait = self.limiter.try_acquire(row.platform, account, row.group_id)
         if wait > 0:
-            with self.db.engine.begin() as conn:
-                _set_status(conn, row.id, {"next_attempt_at": now + timedelta(seconds=wait), "updated_at": now})
-            report.deferred += 1
+            self._defer(row, wait, now, report)
+            return
+        if not self._claim(row, now):
             return
         try:
             delivery = await adapter.execute(action)
         except Exception as exc:  # an adapter bug must not lose the action: keep it for retry
             log.exception("adapter %s failed on outbox %s", row.platform, row.id)
             delivery = Delivery.fail(f"{type(exc).__name__}: {exc}")
+        now = self.clock()
+        where = f"group {row.group_id}" if row.group_id else f"{row.platform} account {account}"
         if delivery.state is DeliveryState.FAILED:
-            reason = f"group {row.group_id}: {delivery.error}" if row.group_id else str(delivery.error)
-            if delivery.permanent:
+            reason = f"{where}: {delivery.error}"
+            if delivery.permanent:  # the platform said no (permission, group gone): not the account's fault
+                self.breaker.success(row.platform, account)
                 with self.db.engine.begin() as conn:
-                    _set_status(
-                        conn,
-                        row.id,
-                        {"status": FAILED, "attempts": row.attempts + 1, "last_error": reason, "updated_at": now},
-                    )
+                    _set_status(conn, row.id, {"status": FAILED, "last_error": reason, "updated_at": now})
                 report.failed += 1
             else:
-                self._retry_or_fail(row, reason, now, report, retry_after=delivery.retry_after)
+                if self.breaker.failure(row.platform, account):
+                    self._alert_paused(row.platform, account, reason, now)
+                self._retry_or_fail(row, reason, now, report, retry_after=delivery.retry_after, claimed=True)
             return
-        with self.db.engine.begin() as conn:
-            _set_status(
-                conn,
-                row.id,
-                {
-                    "status": delivery.state.value,
-                    "attempts": row.attempts + 1,
-                    "external_id": delivery.external_id,
-                    "last_error": None,
-                    "updated_at": now,
-                },
+        if self.breaker.success(row.platform, account):
+            self._alert(
+                "outbox.resumed",
+                now,
+                platform=row.platform,
+                account=account,
+                key=f"resumed:{account}:{now.isoformat()}",
             )
+        values: dict[str, Any] = {
+            "status": delivery.state.value,
+            "external_id": delivery.external_id,
+            "last_error": None,
+            "updated_at": now,
+        }
+        if delivery.state is DeliveryState.UNKNOWN:
+            values["last_error"] = f"{where}: {delivery.error or 'delivery not confirmed'}"
+            self._alert(
+                "outbox.unknown",
+                now,
+                platform=row.platform,
+                account=account,
+                group=row.group_id or "-",
+                error=values["last_error"],
+                key=f"unknown:{row.id}",
+                group_id=row.group_id,
+            )
+        with self.db.engine.begin() as conn:
+            _set_status(conn, row.id, values)
         report.sent += 1
 
+    def _alert_paused(self, platform: str, account: str, reason: str, now: datetime) -> None:
+        self._alert(
+            "outbox.paused",
+            now,
+            platform=platform,
+            account=account,
+            n=self.breaker.threshold,
+            minutes=round(self.breaker.cooldown / 60, 1),
+            error=reason,
+            key=f"paused:{account}:{now.isoformat()}",
+        )
+
+    def _alert(
+        self, msg: str, now: datetime, *, key: str, group_id: str | None = None, **params: Any
+    ) -> None:
+        """A ``notify_staff`` entry in the audit log (a task for a human; never leaves qunyun)."""
+        with self.db.engine.begin() as conn:
+            staff_alert(
+                conn,
+                msg,
+                now=now,
+                key=key,
+                platform=str(params.get("platform") or "*"),
+                group_id=group_id,
+                **params,
+            )
+
     def _retry_or_fail(
-        self, row: Any, reason: str, now: datetime, report: DispatchReport, retry_after: float | None = None
+        self,
+        row: Any,
+        reason: str,
+        now: datetime,
+        report: DispatchReport,
+        retry_after: float | None = None,
+        claimed: bool = False,
     ) -> None:
         attempts = row.attempts + 1
         cfg = self.settings.engine
         if attempts >= cfg.max_attempts:
-            values: dict[str, Any] = {"status": FAILED, "attempts": attempts, "last_error": reason, "updated_at": now}
+            values: dict[str, Any] = {
+                "status": FAILED,
+                "attempts": attempts,
+                "last_error": reason,
+                "updated_at": now,
+            }
             report.failed += 1
         else:
             delay = retry_after if retry_after else jittered(cfg.backoff_seconds * 2 ** (attempts - 1))
@@ -233,14 +352,124 @@ class Dispatcher:
                 "next_attempt_at": now + timedelta(seconds=delay),
                 "updated_at": now,
             }
+            if claimed:
+                values["status"] = PENDING
             report.retried += 1
         with self.db.engine.begin() as conn:
             _set_status(conn, row.id, values)
 
 
+def staff_alert(
+    conn: Connection,
+    msg: str,
+    *,
+    now: datetime,
+    key: str,
+    platform: str = "*",
+    group_id: str | None = None,
+    **params: Any,
+) -> bool:
+    """Record a bilingual ``notify_staff`` task (catalog key ``msg``); idempotent on ``key``."""
+    from qunyun.actions import Reason
+    from qunyun.i18n import t
+
+    fmt = {k: v for k, v in params.items() if k != "platform"}
+    fmt["platform"] = platform
+    action = Action(
+        kind=ActionKind.NOTIFY_STAFF,
+        platform=platform,
+        group_id=group_id,
+        text=t(msg, "en", **fmt),
+        reason=Reason(
+            zh=t(msg, "zh-CN", **fmt), en=t(msg, "en", **fmt), evidence={k: str(v) for k, v in fmt.items()}
+        ),
+        source="outbox",
+        idempotency_key=f"outbox:{key}"[:128],
+    )
+    return bool(submit_actions(conn, [action], dry_run=False, now=now))
+
+
+def recover_interrupted(db: Database, now: datetime | None = None) -> list[int]:
+    """At start: rows left ``sending`` by a crash become ``unknown`` (never success) for staff.
+
+    The platform call may or may not have happened, so resending could post twice and calling it
+    sent could be a lie; a human decides (the dashboard's retry button puts it back).
+    """
+    now = now or utcnow()
+    ob = OUTBOX
+    with db.engine.begin() as conn:
+        rows = list(
+            conn.execute(
+                select(ob.c.id, ob.c.platform, ob.c.account, ob.c.group_id).where(ob.c.status == SENDING)
+            )
+        )
+        for row in rows:
+            error = (
+                f"group {row.group_id or '-'}: interrupted while sending (qunyun stopped); delivery unknown"
+            )
+            _set_status(conn, row.id, {"status": UNKNOWN, "last_error": error, "updated_at": now})
+            staff_alert(
+                conn,
+                "outbox.interrupted",
+                now=now,
+                key=f"interrupted:{row.id}",
+                platform=row.platform,
+                group_id=row.group_id,
+                group=row.group_id or "-",
+                account=row.account or "-",
+                id=row.id,
+            )
+    return [r.id for r in rows]
+
+
+def confirm_delivered(conn: Connection, platform: str, external_ids: Sequence[str]) -> int:
+    """The platform echoed our own messages back (OneBot ``message_sent`` ...): sent → confirmed."""
+    if not external_ids:
+        return 0
+    ob = OUTBOX
+    res = conn.execute(
+        update(ob)
+        .where(ob.c.platform == platform, ob.c.external_id.in_(list(external_ids)), ob.c.status == SENT)
+        .values(status=CONFIRMED, updated_at=utcnow())
+        .returning(ob.c.id)
+    )
+    ids = [r[0] for r in res]
+    if ids:
+        conn.execute(update(AUDIT).where(AUDIT.c.outbox_id.in_(ids)).values(status=CONFIRMED))
+    return len(ids)
+
+
+def outbox_summary(conn: Connection, *, recent: int = 20) -> dict[str, Any]:
+    """Counts by status plus the latest failed/unknown rows with their reason (dashboard, API, CLI)."""
+    ob = OUTBOX
+    counts = {
+        status: n for status, n in conn.execute(select(ob.c.status, func.count()).group_by(ob.c.status))
+    }
+    problems = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "kind": r.kind,
+            "platform": r.platform,
+            "account": r.account,
+            "group_id": r.group_id,
+            "attempts": r.attempts,
+            "error": r.last_error,
+            "updated_at": r.updated_at,
+        }
+        for r in conn.execute(
+            select(ob)
+            .where(ob.c.status.in_([FAILED, UNKNOWN]))
+            .order_by(ob.c.updated_at.desc())
+            .limit(recent)
+        )
+    ]
+    return {"counts": counts, "problems": problems}
+
+
 def retry_failed(db: Database, outbox_id: int) -> bool:
     """Put a failed action back in the queue (the dashboard's retry button)."""
-    ob = OutboxRow.__table__
+    ob = OUTBOX
     with db.engine.begin() as conn:
         res = conn.execute(
             update(ob)
@@ -248,6 +477,5 @@ def retry_failed(db: Database, outbox_id: int) -> bool:
             .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), updated_at=utcnow())
         )
         if res.rowcount:
-            conn.execute(update(AuditRow.__table__).where(AuditRow.__table__.c.outbox_id == outbox_id).values(
-                status=PENDING))
+            conn.execute(update(AUDIT).where(AUDIT.c.outbox_id == outbox_id).values(status=PENDING))
         return bool(res.rowcount)

@@ -1,0 +1,1 @@
+"""The bot process (``qunyun run``): adapters → durable batched ingest → engine → outbox → adapters."""

@@ -1,0 +1,56 @@
+"""``qunyun run`` — start the bot process for the accounts in qunyun.toml."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from qunyun.cli.common import console, emit_json, err_console, fail, get_app, tr
+from qunyun.config import ConfigError
+
+
+def run_command(
+    batch_max: Annotated[
+        int, typer.Option("--batch-max", help="Most events stored in one transaction.")
+    ] = 2000,
+    batch_ms: Annotated[
+        float, typer.Option("--batch-ms", help="Idle wait to gather a batch (milliseconds).")
+    ] = 5.0,
+    no_dispatch: Annotated[
+        bool, typer.Option("--no-dispatch", help="Receive and store only; send nothing.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log connections and errors to stderr.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON summary when stopped.")] = False,
+) -> None:
+    """Run the bot: connect every account of qunyun.toml, store events, send the outbox, run jobs."""
+    from qunyun.run.runner import BotRunner
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
+    app_ = get_app()
+    try:
+        runner = BotRunner(app_, batch_max=batch_max, batch_wait=batch_ms / 1000, dispatch=not no_dispatch)
+    except ConfigError as exc:
+        fail(f"{tr('error.config')}: {exc}")
+    if not runner.adapters:
+        fail(tr("run.no_accounts"))
+    err_console.print(tr("run.starting", accounts=len(runner.adapters)), highlight=False)
+    try:
+        summary = asyncio.run(runner.run())
+    except OSError as exc:
+        fail(str(exc))
+    if json_:
+        emit_json(summary)
+        return
+    console.print(
+        tr("run.stopped", stored=summary["ingest"]["stored"], sent=summary["dispatch"]["sent"]),
+        highlight=False,
+    )
+    if summary["recovered_unknown"]:
+        console.print(tr("run.recovered", n=len(summary["recovered_unknown"])))
