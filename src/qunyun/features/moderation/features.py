@@ -4,8 +4,10 @@ scikit-learn's ``TfidfVectorizer``/``HashingVectorizer`` build n-grams with a Py
 document, which caps batch scoring at a few thousand messages per second. Here a whole batch is
 one array of code points: n-gram hashes are computed with numpy over the array at once, and the
 sparse matrix is built by scipy in C. The result is the same kind of feature as
-``TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True)`` (plus the message
-boundary as a character, like ``char_wb``), hashed into ``2**bits`` columns.
+``TfidfVectorizer(analyzer="char", ngram_range=(1, 3))`` (plus the message boundary as a
+character, like ``char_wb``), hashed into ``2**bits`` columns. Rows are divided by the norm over
+*occurrences* (``sqrt(Σ idf²)`` per n-gram occurrence), which lets :meth:`HashedCharTfidf.decision`
+score a batch with two ``numpy.bincount`` calls and no sparse matrix at all.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize as l2_normalize
 
 _P = np.uint64(1_000_003)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -24,7 +25,7 @@ MAX_CHARS = 1000
 
 
 class HashedCharTfidf:
-    """Char n-grams (with boundary marks) → hashed counts → sublinear TF × IDF → L2 rows."""
+    """Char n-grams (with boundary marks) → hashed TF × IDF, rows scaled to unit occurrence norm."""
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 4), bits: int = 20) -> None:
         self.ngram_range = ngram_range
@@ -35,12 +36,10 @@ class HashedCharTfidf:
     def n_features(self) -> int:
         return 1 << self.bits
 
-    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Raw n-gram counts, one row per text."""
-        m = len(texts)
-        shape = (m, self.n_features)
-        if m == 0:
-            return sp.csr_matrix(shape, dtype=np.float64)
+    def hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(doc, bucket)`` of every n-gram occurrence in ``texts`` (one row per occurrence)."""
+        if not texts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         joined = "\x00" + "\x00".join(t[:MAX_CHARS].replace("\x00", " ") for t in texts) + "\x00"
         cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         length = cp.shape[0]
@@ -61,38 +60,53 @@ class HashedCharTfidf:
                 h = h[:count] * _P + cp[n - 1 :]
                 if n < lo:
                     continue
-                if n == 1:
-                    valid = ~is_sep
-                else:
-                    # no separator strictly inside the n-gram (one at either end marks the boundary)
-                    valid = (c[n - 1 : n - 1 + count] - c[1 : 1 + count]) == 0
-                doc = c[1 : 1 + count][valid] - 1
+                # no separator strictly inside an n-gram (one at either end marks the boundary)
+                valid = ~is_sep if n == 1 else (c[n - 1 : n - 1 + count] - c[1 : 1 + count]) == 0
+                rows.append(c[1 : 1 + count][valid] - 1)
                 salted = h[valid] ^ (_NSALT * np.uint64(n))
-                bucket = ((salted * _MULT) >> shift).astype(np.int64)
-                rows.append(doc)
-                cols.append(bucket)
-        r = np.concatenate(rows)
-        k = np.concatenate(cols)
-        data = np.ones(r.shape[0], dtype=np.float64)
-        mat = sp.coo_matrix((data, (r, k)), shape=shape).tocsr()
-        mat.sum_duplicates()
-        return mat
+                cols.append(((salted * _MULT) >> shift).astype(np.int64))
+        return np.concatenate(rows), np.concatenate(cols)
 
     def fit(self, texts: Sequence[str]) -> HashedCharTfidf:
-        x = self.counts(texts)
+        doc, bucket = self.hashes(texts)
+        x = sp.coo_matrix((np.ones(doc.shape[0]), (doc, bucket)), shape=(len(texts), self.n_features)).tocsr()
+        x.sum_duplicates()
         df = np.bincount(x.indices, minlength=self.n_features).astype(np.float64)
-        n = x.shape[0]
-        self.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        n = len(texts)
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         return self
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _idf(self) -> np.ndarray:
         if self.idf is None:
             raise RuntimeError("HashedCharTfidf is not fitted")
-        x = self.counts(texts)
-        np.log(x.data, out=x.data)
-        x.data += 1.0
-        x.data *= self.idf[x.indices]
-        return l2_normalize(x, copy=False)
+        return self.idf
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF × IDF rows divided by the occurrence norm (see :meth:`decision`); for training."""
+        idf = self._idf()
+        doc, bucket = self.hashes(texts)
+        m = len(texts)
+        w = idf[bucket]
+        norm = np.sqrt(np.bincount(doc, weights=w * w, minlength=m))
+        norm[norm == 0] = 1.0
+        x = sp.coo_matrix((w / norm[doc], (doc, bucket)), shape=(m, self.n_features)).tocsr()
+        x.sum_duplicates()
+        return x
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.fit(texts).transform(texts)
+
+    def decision(self, texts: Sequence[str], coef: np.ndarray, intercept: float) -> np.ndarray:
+        """``transform(texts) @ coef + intercept`` without building a matrix (the fast path).
+
+        A linear model of TF × IDF sums over occurrences, so ``Σ coef·idf`` per n-gram occurrence
+        divided by the row norm equals the matrix product; two ``bincount`` calls do it all.
+        """
+        idf = self._idf()
+        m = len(texts)
+        doc, bucket = self.hashes(texts)
+        w = idf[bucket]
+        norm = np.sqrt(np.bincount(doc, weights=w * w, minlength=m))
+        norm[norm == 0] = 1.0
+        num = np.bincount(doc, weights=w * coef[bucket], minlength=m)
+        return num / norm + intercept

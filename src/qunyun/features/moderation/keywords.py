@@ -35,7 +35,7 @@ ZH_STRONG = [
     # adult lures (色情引流)
     "约炮", "裸聊", "同城约", "福利视频", "看片", "少妇", "成人视频",
     # ad disclaimers group spammers write (广告勿踢/管理勿踢/商请撤回)
-    "勿踢", "商请撤回", "广告位", "打扰了勿怪",
+    "勿踢", "物踢", "商请撤回", "晋商", "禁商", "可商群", "广告位", "打扰了勿怪",
     # unsubscribe boilerplate of SMS ads
     "回t退订", "退订回t", "拒收请回", "退订回复",
     # agent/affiliate recruiting (招代理/微商)
@@ -52,8 +52,8 @@ ZH_MEDIUM = [
 ]  # fmt: skip
 
 ZH_WEAK = [
-    "优惠", "活动", "限时", "免费", "福利", "会员", "折", "抢购", "预约", "报名", "咨询", "欢迎",
-    "价格", "联系", "电话", "微信", "qq", "官网", "名额", "仅需", "只需", "元", "送", "赠",
+    "优惠", "活动", "限时", "免费", "福利", "会员", "折优惠", "抢购", "预约", "报名", "咨询", "欢迎",
+    "价格", "联系", "电话", "微信", "qq", "官网", "名额", "仅需", "只需", "赠送", "元起",
     "新品", "上市", "开业", "全场", "惊喜", "火爆", "钜惠", "巨惠", "最低", "机会", "商家",
 ]  # fmt: skip
 
@@ -66,11 +66,12 @@ EN_STRONG = [
 ]  # fmt: skip
 
 EN_MEDIUM = [
-    "claim", "prize", "winner", "urgent", "guaranteed", "click here", "limited offer", "free",
+    "claim", "prize", "winner", "urgent", "guaranteed", "click here", "limited offer",
     "bonus", "crypto", "bitcoin", "forex", "investment", "withdrawal", "profit", "earn", "income",
-    "txt", "mobile", "ringtone", "voucher", "award", "dm me", "inbox me", "telegram", "whatsapp",
+    "ringtone", "voucher", "award", "dm me", "inbox me", "telegram", "whatsapp",
 ]  # fmt: skip
 
+#: not used by default: the SMS-trained model already knows them and they are common in chat
 EN_WEAK = [
     "offer", "call", "reply", "cash", "win", "won", "discount", "subscribe", "promo", "deal",
 ]  # fmt: skip
@@ -102,13 +103,12 @@ def default_keywords() -> dict[str, float]:
     out: dict[str, float] = {}
     for words, weight in (
         (ZH_WEAK, WEAK),
-        (EN_WEAK, WEAK),
         (ZH_MEDIUM, MEDIUM),
-        (EN_MEDIUM, MEDIUM),
+        (EN_MEDIUM, WEAK),
         (RU_MEDIUM, MEDIUM),
         (ZH_STRONG, STRONG),
         (EN_STRONG, STRONG),
-        (RU_STRONG, STRONG),
+        (RU_STRONG, MEDIUM + 1.0),
     ):
         for w in words:
             out[w] = max(weight, out.get(w, weight))

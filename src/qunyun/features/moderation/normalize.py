@@ -104,7 +104,6 @@ _ZH_CHARS = "".join(_ZH_DIGITS)
 _DIGIT_RUN = re.compile(rf"[0-9{_ZH_CHARS}](?:[ \-_.·/]?[0-9{_ZH_CHARS}]){{4,}}")
 #: '+' used as 加 before a contact word: +V, ➕vx, +q, +微
 _PLUS_AS_ADD = re.compile(r"\+\s*(?=(?:v|vx|wx|q|微|薇|威|扣|企鹅|好友|群|我))")
-_NON_WORD = re.compile(r"[^\w\x00]+|_+")
 
 
 def _fix_digit_run(m: re.Match[str]) -> str:
@@ -114,6 +113,8 @@ def _fix_digit_run(m: re.Match[str]) -> str:
     written with Chinese numerals), or 5+ without separators mixing ASCII and Chinese (12三45).
     """
     run = m.group(0)
+    if run.isascii() and run.isdigit():
+        return run
     core = "".join(ch for ch in run if ch not in " -_./·")
     has_ascii = any("0" <= ch <= "9" for ch in core)
     has_zh = any(ch in _ZH_DIGITS for ch in core)
@@ -126,13 +127,26 @@ def _clean_input(text: str) -> str:
     return text.replace(SEP, " ") if SEP in text else text
 
 
+_PRE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _PRE) + "]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: ASCII punctuation/whitespace/control removal via ``str.translate`` (CPython's ASCII fast path)
+_ASCII_DROP: dict[int, None] = {c: None for c in range(1, 128) if not chr(c).isalnum()}
+_NON_WORD_NA = re.compile(r"[^\w\x00]+")
+
+
+def _pre(m: re.Match[str]) -> str:
+    return _PRE[ord(m.group(0))] or ""
+
+
 def _norm_joined(joined: str) -> str:
-    s = joined.translate(_PRE)
+    # rare characters: a regex finds them faster than translate() walks every character
+    s = _PRE_RE.sub(_pre, joined)
     s = unicodedata.normalize("NFKC", s)
     s = s.casefold()
     table = _t2s_table()
-    if table:
-        s = s.translate(table)
+    if table and _CJK.search(s):
+        # only parts holding CJK pay for the per-character table lookup
+        s = SEP.join(p.translate(table) if _CJK.search(p) else p for p in s.split(SEP))
     s = _DIGIT_RUN.sub(_fix_digit_run, s)
     s = _PLUS_AS_ADD.sub("加", s)
     return s
@@ -144,8 +158,15 @@ def normalize(text: str) -> str:
 
 
 def compact(norm_text: str) -> str:
-    """Drop every non-word character (spaces, dots, emoji, punctuation) from a ``norm`` text."""
-    return _NON_WORD.sub("", norm_text)
+    """Drop every non-word character (spaces, dots, emoji, punctuation, ``_``) from ``norm`` text.
+
+    ``SEP`` survives, so a joined batch stays aligned. ASCII-only parts take the fast
+    ``str.translate`` path; the rest a compiled regex.
+    """
+    return SEP.join(
+        p.translate(_ASCII_DROP) if p.isascii() else _NON_WORD_NA.sub("", p).replace("_", "")
+        for p in norm_text.split(SEP)
+    )
 
 
 def normalize_batch(texts: Sequence[str]) -> tuple[str, str]:
@@ -157,11 +178,3 @@ def normalize_batch(texts: Sequence[str]) -> tuple[str, str]:
     joined = SEP.join(_clean_input(t) for t in texts)
     norm = _norm_joined(joined)
     return norm, compact(norm)
-
-
-def normalize_for_model(norm_text: str) -> str:
-    """What the classifier sees: digits collapsed to ``0`` so numbers generalize (QQ号 → 0000…)."""
-    return norm_text.translate(_DIGIT_TO_ZERO)
-
-
-_DIGIT_TO_ZERO = str.maketrans("123456789", "000000000")

@@ -38,7 +38,7 @@ W_PHONE = 1.5  # a bare mainland mobile number
 W_COMBO = 2.5  # contact handle + solicitation vocabulary in the same message
 W_INVITE = 4.5  # invite link to another group
 W_DENY = 6.0
-W_ALLOW = -1.5
+W_ALLOW = -3.0
 W_SHORTENER = 1.5
 W_URL = 0.5
 W_TG_LINK = 1.0
@@ -49,9 +49,14 @@ WEAK_CAP = 2.5
 MEDIUM_CAP = 4.0
 
 # --- patterns over the norm form (digits already ASCII and re-joined) ------------------------
-_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|vx号?|wx号?|wechat|weixin|加v|加我v)"
+_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|加vx|加wx)"
+_ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
+#: a Chinese handle word may be followed by any ID; a Latin one (vx/wx/wechat) needs a colon or
+#: an ID holding a digit, so "wxpython" or "wechat users" are not handles
 _RE_WECHAT = re.compile(
-    rf"{_ZH_WECHAT}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*(?:(wxid_[a-z0-9_-]{{4,}})|([a-z][a-z0-9_-]{{5,19}})|(\d{{6,11}}))"
+    rf"{_ZH_WECHAT}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
+    rf"|(?<![a-z])(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
+    rf"(?:[:：=][ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
 _RE_V_HANDLE = re.compile(r"(?<![a-z])v[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
@@ -59,20 +64,23 @@ _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v)"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
-_RE_QQ = re.compile(
+#: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
+_RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z])qq|(?<![a-z])q|扣扣|扣|企鹅|群号|q群|群|加我|加|找|联系|咨询|私聊|私信|戳|滴滴|(?<![a-z])dd)"
-    r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*(?<!\d)(\d{5,11})(?!\d)"
+    r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*$"
 )
+_RE_DIGITS = re.compile(r"\d{5,}")
 _RE_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _TLDS = (
     "com|cn|net|org|top|xyz|cc|me|io|ly|gg|ru|info|club|vip|shop|site|online|ltd|fr|link|co|tk|ml|"
     "app|dev|icu|fun|work|live|pro|biz|tv|us|uk|de|jp|hk|tw|so|to|in|im|ai|store|win|bet|cloud"
 )
+#: cheap prefilter: only texts with one of these are searched with the full URL regex
+_RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
 _RE_URL = re.compile(
     r"(?:https?://|www\.)[^\s\x00<>\"'，。！？）)】]+"
     rf"|(?<![\w@.])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
 )
-_WS = re.compile(r"[ \t\r\n\f\v]+")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
@@ -180,7 +188,7 @@ class RuleSet:
         norm_starts = _starts(norm)
         comp_starts = _starts(comp)
         # whitespace runs collapsed so multi-word phrases match; SEP is not whitespace
-        spaced = _WS.sub(" ", norm)
+        spaced = " ".join(norm.split())
         spaced_starts = _starts(spaced)
 
         if self._has_compact:
@@ -206,18 +214,27 @@ class RuleSet:
         for m in _RE_WECHAT_COMPACT.finditer(comp):
             i = bisect_right(comp_starts, m.start()) - 1
             out[i].append(Finding("contact:wechat", W_CONTACT, m.group(0)))
-        for m in _RE_QQ.finditer(norm):
+        # numbers: one scan for digit runs, then QQ context / phone shape per (rare) hit
+        for m in _RE_DIGITS.finditer(norm):
+            digits = m.group(0)
+            if len(digits) > 11:
+                continue
             i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(Finding("contact:qq", W_CONTACT, m.group(0)))
-        for m in _RE_PHONE.finditer(norm):
-            i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(Finding("contact:phone", W_PHONE, m.group(1)))
-        for m in _RE_URL.finditer(norm):
-            i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
-        for m in _RE_MENTION_ALL.finditer(norm):
-            i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(Finding("mention:all", W_MENTION_ALL, m.group(0)))
+            if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
+                out[i].append(Finding("contact:phone", W_PHONE, digits))
+            before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
+            if before and _RE_QQ_CTX.search(before):
+                out[i].append(Finding("contact:qq", W_CONTACT, before.strip() + digits))
+        hinted = sorted({bisect_right(norm_starts, m.start()) - 1 for m in _RE_URL_HINT.finditer(norm)})
+        if hinted:
+            parts = norm.split(SEP)
+            for i in hinted:
+                for m in _RE_URL.finditer(parts[i]):
+                    out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
+        if "@" in norm:
+            for m in _RE_MENTION_ALL.finditer(norm):
+                i = bisect_right(norm_starts, m.start()) - 1
+                out[i].append(Finding("mention:all", W_MENTION_ALL, m.group(0)))
         return out
 
     def scan(self, text: str) -> list[Finding]:
@@ -289,10 +306,7 @@ def decode_qr(image: ImageInput) -> list[str]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        if isinstance(image, bytes | bytearray):
-            img = Image.open(io.BytesIO(image))
-        else:
-            img = Image.open(Path(image))
+        img: Image.Image = Image.open(io.BytesIO(image) if isinstance(image, bytes | bytearray) else Path(image))
         img.load()
     except (OSError, UnidentifiedImageError, ValueError):
         return []

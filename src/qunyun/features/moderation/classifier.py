@@ -1,0 +1,211 @@
+"""The trained spam model (训练模型): hashed char 1-3-gram TF-IDF + logistic regression.
+
+The recipe is this module; the model file is a cache. ``qunyun spam train`` (or the first call to
+:func:`get_model`) trains on the shared data (and the operators' feedback CSV) and writes
+``spam-model-<fingerprint>.joblib`` into the cache directory (``$QUNYUN_CACHE_DIR`` or
+``~/.cache/qunyun``). The fingerprint hashes the data files, the feedback file and
+:data:`RECIPE_VERSION`, so new data or a new recipe never loads a stale model.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from .dataset import Sample, data_dir, data_files, fingerprint, load_sets, read_labelled_csv, split
+from .features import HashedCharTfidf
+from .normalize import SEP, normalize_batch
+
+#: bump when features or training change: old cached models are then ignored
+RECIPE_VERSION = "spam-recipe-5"
+NGRAM_RANGE = (1, 3)
+HASH_BITS = 20
+C = 100.0
+#: feedback rows count this many times (an operator's decision outweighs one public sample)
+FEEDBACK_WEIGHT = 3.0
+#: model log-odds are clipped so strong rules can always overrule the model
+LOGIT_CLIP = 4.0
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("QUNYUN_CACHE_DIR")
+    return Path(base) if base else Path.home() / ".cache" / "qunyun"
+
+
+def default_feedback_path() -> Path:
+    """Where operators' spam/not-spam decisions accumulate (``text,label`` CSV)."""
+    env = os.environ.get("QUNYUN_SPAM_FEEDBACK")
+    if env:
+        return Path(env)
+    base = os.environ.get("QUNYUN_DATA_DIR")
+    root = Path(base) if base else Path.home() / ".local" / "share" / "qunyun"
+    return root / "spam-feedback.csv"
+
+
+def model_texts(texts: Sequence[str]) -> list[str]:
+    """Raw texts → what the model reads: the ``norm`` form (see :mod:`.normalize`)."""
+    norm, _ = normalize_batch(texts)
+    return norm.split(SEP)
+
+
+@dataclass
+class SpamModel:
+    """A fitted vectorizer + linear model, and what it was trained on."""
+
+    vectorizer: HashedCharTfidf
+    coef: np.ndarray
+    intercept: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def logit_normalized(self, model_input: Sequence[str]) -> np.ndarray:
+        """Log-odds of spam for texts already passed through :func:`model_texts`."""
+        return self.vectorizer.decision(model_input, self.coef, self.intercept)
+
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        """P(spam) for raw texts."""
+        return 1.0 / (1.0 + np.exp(-self.logit_normalized(model_texts(texts))))
+
+
+def fit(samples: Sequence[Sample], weights: Sequence[float] | None = None) -> SpamModel:
+    """Train on samples (the recipe: normalize → hashed char 1-3-grams → balanced LR)."""
+    texts = model_texts([s.text for s in samples])
+    y = np.array([s.label == "spam" for s in samples], dtype=np.int8)
+    vec = HashedCharTfidf(NGRAM_RANGE, HASH_BITS)
+    x = vec.fit_transform(texts)
+    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
+    clf.fit(x, y, sample_weight=None if weights is None else np.asarray(weights))
+    coef = clf.coef_.ravel().astype(np.float64)
+    return SpamModel(vec, coef, float(clf.intercept_[0]), {"recipe": RECIPE_VERSION, "n": len(samples)})
+
+
+def read_feedback(path: Path | None) -> list[Sample]:
+    if path is None or not path.is_file():
+        return []
+    return [Sample(s.text, s.label, "feedback") for s in read_labelled_csv(path, "feedback")]
+
+
+def training_samples(directory: Path, feedback: Path | None = None, holdout: bool = False) -> list[Sample]:
+    """All shared samples (or only the train part of each set when ``holdout``) plus feedback."""
+    out: list[Sample] = []
+    for samples in load_sets(directory).values():
+        out.extend(split(samples)[0] if holdout else samples)
+    out.extend(read_feedback(feedback))
+    return out
+
+
+def model_path(directory: Path, feedback: Path | None = None, holdout: bool = False) -> Path:
+    files = data_files(directory) + ([feedback] if feedback is not None else [])
+    tag = RECIPE_VERSION + (":holdout" if holdout else "")
+    return cache_dir() / f"spam-model-{fingerprint(files, tag)}.joblib"
+
+
+def train(
+    data: str | os.PathLike[str] | None = None,
+    feedback: str | os.PathLike[str] | None = None,
+    *,
+    holdout: bool = False,
+    save: bool = True,
+) -> tuple[SpamModel, Path]:
+    """Train from the data directory (+ feedback CSV) and write the model to the cache."""
+    directory = data_dir(data)
+    fb = Path(feedback) if feedback else default_feedback_path()
+    fb_used = fb if fb.is_file() else None
+    if feedback and fb_used is None:
+        raise FileNotFoundError(f"feedback file not found: {feedback}")
+    samples = training_samples(directory, fb_used, holdout=holdout)
+    weights = [FEEDBACK_WEIGHT if s.source == "feedback" else 1.0 for s in samples]
+    t0 = time.perf_counter()
+    model = fit(samples, weights)
+    model.meta.update(
+        {
+            "data_dir": str(directory),
+            "feedback": str(fb_used) if fb_used else None,
+            "holdout": holdout,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "spam": sum(s.label == "spam" for s in samples),
+            "ham": sum(s.label == "ham" for s in samples),
+            "feedback_rows": sum(s.source == "feedback" for s in samples),
+        }
+    )
+    path = model_path(directory, fb_used, holdout)
+    if save:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        joblib.dump(model, tmp, compress=3)
+        tmp.replace(path)
+    return model, path
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, bool], SpamModel] = {}
+_override: list[SpamModel] = []
+
+
+def get_model(data: str | os.PathLike[str] | None = None, *, holdout: bool = False) -> SpamModel:
+    """The current model: from memory, from the cache file, or trained now (first use)."""
+    if _override and not holdout and data is None:
+        return _override[0]
+    directory = data_dir(data)
+    fb = default_feedback_path()
+    fb_used = fb if fb.is_file() else None
+    path = model_path(directory, fb_used, holdout)
+    key = (str(path), holdout)
+    with _lock:
+        model = _loaded.get(key)
+        if model is not None:
+            return model
+        if path.is_file():
+            try:
+                loaded = joblib.load(path)
+                if isinstance(loaded, SpamModel) and loaded.meta.get("recipe") == RECIPE_VERSION:
+                    model = loaded
+            except Exception:  # noqa: BLE001 - a broken cache file is rebuilt, never fatal
+                model = None
+        if model is None:
+            model, _ = train(directory, fb_used, holdout=holdout)
+        _loaded[key] = model
+        return model
+
+
+def set_model(model: SpamModel | None) -> None:
+    """Replace (or with ``None`` forget) the in-memory models; used after retraining and in tests."""
+    with _lock:
+        _loaded.clear()
+        _override.clear()
+        if model is not None:
+            _override.append(model)
+
+
+def record_feedback(text: str, label: str, path: Path | None = None) -> Path:
+    """Append one operator decision (``spam``/``ham``) to the feedback CSV the next training reads.
+
+    The review queue calls this when a moderator marks a message "spam" or "not spam" (误判).
+    """
+    if label not in ("spam", "ham"):
+        raise ValueError("label must be 'spam' or 'ham'")
+    target = path or default_feedback_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = not target.exists() or target.stat().st_size == 0
+    with target.open("a", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        if new:
+            w.writerow(["text", "label"])
+        w.writerow([text, label])
+    return target
+
+
+def retrain(data: str | os.PathLike[str] | None = None, feedback: str | os.PathLike[str] | None = None) -> SpamModel:
+    """Retrain with the feedback so far and make the new model current (for the review queue)."""
+    model, _ = train(data, feedback)
+    set_model(model)
+    return model

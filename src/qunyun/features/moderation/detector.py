@@ -1,0 +1,218 @@
+"""The scoring API everyone else calls: :func:`detect` and :func:`detect_many` (垃圾消息判定).
+
+A message's score combines the model and the rules in log-odds:
+``z = clip(model_logit, ±4) × model_weight + Σ rule weights`` and ``score = sigmoid(z)``. The
+clip is what lets rules carry the model on spam it has never seen (another platform's 微商 ads):
+a contact handle plus solicitation words is +5 or more whatever the model says; an allow-listed
+link (ubuntu.com, pastebin) subtracts, so tech-support chat with links stays ham.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import classifier
+from .config import SpamRulesConfig
+from .normalize import SEP, normalize_batch
+from .rules import Finding, ImageInput, RuleSet, mention_findings, qr_findings, rule_logit
+
+if TYPE_CHECKING:
+    from qunyun.events import Event
+
+#: log-odds used for the model's part when the model is switched off (a prior: most chat is ham)
+NO_MODEL_LOGIT = -2.0
+_BOOSTED = ("contact:", "url:other", "url:shortener", "url:telegram", "url:deny", "invite:", "qr:")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision on one message: ``label`` is ``spam`` or ``ham``, ``score`` P(spam) in [0, 1].
+
+    ``reasons`` are short codes for operators and the audit log (``contact:wechat``, ``url:deny``,
+    ``keyword:加微信``, ``qr:invite``, ``model:0.93``); ``findings`` hold the evidence behind them.
+    """
+
+    label: str
+    score: float
+    reasons: list[str]
+    findings: tuple[Finding, ...] = ()
+    model_score: float | None = None
+
+    @property
+    def is_spam(self) -> bool:
+        return self.label == "spam"
+
+    def to_dict(self, evidence: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "score": round(self.score, 4), "reasons": list(self.reasons)}
+        if evidence:
+            out["findings"] = [{"code": f.code, "weight": f.weight, "evidence": f.evidence} for f in self.findings]
+            out["model_score"] = None if self.model_score is None else round(self.model_score, 4)
+        return out
+
+
+@dataclass
+class DetectContext:
+    """What is known about a message beyond its text.
+
+    ``images`` are bytes or local paths (never URLs: detection does no network I/O); ``extra``
+    carries findings from stateful checks such as :class:`.flood.FloodTracker`.
+    """
+
+    config: SpamRulesConfig | None = None
+    mentions: int = 0
+    images: Sequence[ImageInput] = ()
+    newcomer: bool = False
+    extra: Sequence[Finding] = field(default_factory=tuple)
+
+    @classmethod
+    def from_event(
+        cls,
+        event: Event,
+        config: SpamRulesConfig | None = None,
+        *,
+        newcomer: bool = False,
+        extra: Sequence[Finding] = (),
+    ) -> DetectContext:
+        """Mentions and local image files (``path``/``file`` of image segments) of an Event."""
+        images: list[ImageInput] = []
+        for seg in event.segments:
+            if seg.type.value != "image":
+                continue
+            raw = seg.data.get("bytes")
+            if isinstance(raw, bytes | bytearray):
+                images.append(bytes(raw))
+                continue
+            for key in ("path", "file"):
+                value = seg.data.get(key)
+                if isinstance(value, str) and value and "://" not in value and os.path.isfile(value):
+                    images.append(value)
+                    break
+        return cls(config=config, mentions=len(event.mentions), images=images, newcomer=newcomer, extra=extra)
+
+
+class Detector:
+    """Rules of one configuration plus the (shared, lazily trained) model."""
+
+    def __init__(
+        self,
+        config: SpamRulesConfig | None = None,
+        model: classifier.SpamModel | None = None,
+        data: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.config = config or SpamRulesConfig()
+        self.rules = RuleSet(self.config)
+        self._model = model
+        self._data = data
+
+    @property
+    def model(self) -> classifier.SpamModel:
+        if self._model is None:
+            return classifier.get_model(self._data)
+        return self._model
+
+    def detect(self, text: str, *, context: DetectContext | None = None) -> Verdict:
+        return self.detect_many([text], contexts=[context] if context else None)[0]
+
+    def detect_many(
+        self, texts: Sequence[str], *, contexts: Sequence[DetectContext | None] | None = None
+    ) -> list[Verdict]:
+        """Verdicts for many texts; rules and model each run once over the whole batch."""
+        n = len(texts)
+        if n == 0:
+            return []
+        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        cfg = self.config
+        norm, comp = normalize_batch(texts)
+        findings = self.rules.scan_normalized(norm, comp, n)
+        if cfg.use_model and cfg.model_weight > 0:
+            raw = self.model.logit_normalized(norm.split(SEP))
+            model_p = 1.0 / (1.0 + np.exp(-raw))
+            base = np.clip(raw, -classifier.LOGIT_CLIP, classifier.LOGIT_CLIP) * cfg.model_weight
+        else:
+            model_p = None
+            base = np.full(n, NO_MODEL_LOGIT)
+        z = base.copy()
+        thresholds = [cfg.threshold] * n
+        if contexts is not None:
+            for i, ctx in enumerate(contexts):
+                if ctx is None:
+                    continue
+                findings[i] = self._with_context(findings[i], ctx)
+                if ctx.newcomer:
+                    thresholds[i] = (ctx.config or cfg).newcomer_threshold
+        for i, fs in enumerate(findings):
+            if fs:
+                z[i] += rule_logit(fs)
+        scores = 1.0 / (1.0 + np.exp(-z))
+        out: list[Verdict] = []
+        for i in range(n):
+            fs = findings[i]
+            score = float(scores[i])
+            mp = None if model_p is None else float(model_p[i])
+            reasons = _reasons(fs)
+            if mp is not None:
+                reasons.append(f"model:{mp:.2f}")
+            label = "spam" if score >= thresholds[i] else "ham"
+            out.append(Verdict(label, score, reasons, tuple(fs), mp))
+        return out
+
+    def _with_context(self, fs: list[Finding], ctx: DetectContext) -> list[Finding]:
+        cfg = ctx.config or self.config
+        out = list(fs)
+        out.extend(mention_findings(ctx.mentions, cfg))
+        if ctx.images and cfg.qr_scan:
+            out.extend(qr_findings(ctx.images, cfg))
+        out.extend(ctx.extra)
+        if ctx.newcomer and cfg.newcomer_boost:
+            boost = cfg.newcomer_boost
+            boosted = [Finding(f.code, f.weight + boost, f.evidence) if f.code.startswith(_BOOSTED) else f for f in out]
+            out = [*boosted, Finding("newcomer", 0.0, "")]
+        return out
+
+
+def _reasons(fs: Sequence[Finding]) -> list[str]:
+    """Distinct codes, strongest first (negative evidence such as ``url:allow`` last)."""
+    seen: dict[str, float] = {}
+    for f in fs:
+        if f.code not in seen or f.weight > seen[f.code]:
+            seen[f.code] = f.weight
+    return [c for c, _ in sorted(seen.items(), key=lambda kv: -kv[1])]
+
+
+_detectors: dict[str, Detector] = {}
+
+
+def get_detector(config: SpamRulesConfig | None = None) -> Detector:
+    """A cached :class:`Detector` per configuration (compiling the automata costs ~10 ms)."""
+    key = "" if config is None else config.model_dump_json()
+    det = _detectors.get(key)
+    if det is None:
+        if len(_detectors) > 64:
+            _detectors.clear()
+        det = _detectors[key] = Detector(config)
+    return det
+
+
+def detect(text: str, *, context: DetectContext | None = None) -> Verdict:
+    """Score one message. ``context.config`` selects the group's rules (default rules otherwise)."""
+    return get_detector(context.config if context else None).detect(text, context=context)
+
+
+def detect_many(
+    texts: Sequence[str],
+    *,
+    config: SpamRulesConfig | None = None,
+    contexts: Sequence[DetectContext | None] | None = None,
+) -> list[Verdict]:
+    """Score many messages at once (vectorized; ≥50k msgs/s on two cores)."""
+    return get_detector(config).detect_many(texts, contexts=contexts)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

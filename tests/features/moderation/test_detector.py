@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qunyun.events import Event, Segment, SegmentType
+from qunyun.features.moderation import DetectContext, Verdict, detect, detect_many
+from qunyun.features.moderation.config import SpamRulesConfig
+from qunyun.features.moderation.rules import Finding
+
+
+def test_detect_shape() -> None:
+    v = detect("加 V 信 abc123 兼职日结，日赚300")
+    assert isinstance(v, Verdict)
+    assert v.label == "spam" and v.is_spam and 0.5 <= v.score <= 1
+    assert "contact:wechat" in v.reasons and any(r.startswith("model:") for r in v.reasons)
+    assert set(v.to_dict()) == {"label", "score", "reasons"}
+    ham = detect("明天下午3点在302会议室开会")
+    assert ham.label == "ham" and ham.score < 0.5
+
+
+def test_detect_many_matches_detect() -> None:
+    texts = ["hello", "vx: abc123 兼职", "", "see https://help.ubuntu.com", "加群 123456789 出售"]
+    many = detect_many(texts)
+    assert [v.label for v in many] == [detect(t).label for t in texts]
+    assert detect_many([]) == []
+
+
+def test_context_mentions_newcomer_extra_and_config() -> None:
+    text = "大家看看这个 shop-deal.top"
+    base = detect(text)
+    mass = detect(text, context=DetectContext(mentions=10))
+    assert "mention:mass" in mass.reasons and mass.score > base.score
+    newcomer = detect(text, context=DetectContext(newcomer=True))
+    assert "newcomer" in newcomer.reasons and newcomer.score > base.score
+    flood = detect("hi", context=DetectContext(extra=[Finding("flood:repeat", 3.0, "3x")]))
+    assert "flood:repeat" in flood.reasons
+    own = detect("出外挂便宜", context=DetectContext(config=SpamRulesConfig(keywords=["外挂"])))
+    assert own.is_spam and "keyword:外挂" in own.reasons
+    rules_only = detect("hello there", context=DetectContext(config=SpamRulesConfig(use_model=False)))
+    assert rules_only.label == "ham" and not any(r.startswith("model:") for r in rules_only.reasons)
+
+
+def test_qr_invite_in_event_image(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    segno.make("https://qm.qq.com/q/AbCdEf").save(buf, kind="png", scale=6)
+    path = tmp_path / "qr.png"
+    path.write_bytes(buf.getvalue())
+    event = Event(
+        platform="qq", group_id="g", message_id="1", user_id="u", time=datetime(2026, 1, 1, tzinfo=UTC),
+        text="看图", segments=[Segment(type=SegmentType.IMAGE, data={"file": str(path)})],
+    )  # fmt: skip
+    v = detect(event.plain_text(), context=DetectContext.from_event(event))
+    assert v.is_spam and "qr:invite" in v.reasons
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=300), max_size=8))
+def test_garbage_never_crashes(texts: list[str]) -> None:
+    verdicts = detect_many(texts)
+    assert len(verdicts) == len(texts)
+    for v in verdicts:
+        assert 0.0 <= v.score <= 1.0
+        assert v.label in ("spam", "ham")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=2000))
+def test_single_garbage(text: str) -> None:
+    v = detect(text)
+    assert 0.0 <= v.score <= 1.0

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import segno
+
+from qunyun.features.moderation.config import ModerationConfig, SpamRulesConfig
+from qunyun.features.moderation.rules import RuleSet, decode_qr, qr_findings, rule_logit
+
+
+def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
+    return {f.code for f in RuleSet(config).scan(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("vx: abc123", "contact:wechat"),
+        ("微信号 lucky_2024", "contact:wechat"),
+        ("加V：xyz8868", "contact:wechat"),
+        ("w.e.i.x.i.n: money888", "contact:wechat"),
+        ("QQ 123456789", "contact:qq"),
+        ("加群 123456789", "contact:qq"),
+        ("扣扣：①②③④⑤⑥⑦⑧⑨", "contact:qq"),
+        ("电话 13812345678", "contact:phone"),
+        ("一三八一二三四五六七八", "contact:phone"),
+        ("join https://t.me/+AbCdEf123", "invite:telegram"),
+        ("https://t.me/joinchat/AAAAAE", "invite:telegram"),
+        ("qm.qq.com/q/AbCdEf", "invite:qq"),
+        ("https://discord.gg/abcdef", "invite:discord"),
+        ("https://weixin.qq.com/g/AbCdEf", "invite:wechat"),
+        ("https://bit.ly/3abc", "url:shortener"),
+        ("see https://help.ubuntu.com/community", "url:allow"),
+        ("buy at shop-deal.top now", "url:other"),
+        ("@全体成员 开会了", "mention:all"),
+        ("加微信领取", "keyword:加微信"),
+        ("加 V 信", "keyword:v信"),
+        ("пишите в лс", "keyword:пишите в лс"),
+        ("FREE ENTRY to win", "keyword:free entry"),
+    ],
+)
+def test_rule_codes(text: str, code: str) -> None:
+    assert code in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1658194805容易封",  # a bare QQ-like number is not a contact handle
+        "我的快递单号是 SF1234567890",
+        "房间号 123456 来玩",
+        "2024年10月1日国庆",
+        "wxpython is a GUI toolkit",
+        "the claimant said",  # English keywords match whole words only
+    ],
+)
+def test_no_contact_finding_on_ordinary_numbers(text: str) -> None:
+    assert not {c for c in codes(text) if c.startswith(("contact:", "keyword:claim"))}
+
+
+def test_allow_link_lowers_and_contact_plus_solicitation_raises() -> None:
+    assert rule_logit(RuleSet().scan("see https://paste.ubuntu.com/123")) < 0
+    assert rule_logit(RuleSet().scan("vx: abc123 兼职日结")) >= 6
+
+
+def test_config_keywords_domains_and_group_override() -> None:
+    cfg = SpamRulesConfig(keywords=["外挂"], deny_domains=["evil.example"], ignore_keywords=["代理"])
+    assert "keyword:外挂" in codes("出外挂", cfg)
+    assert "url:deny" in codes("go to https://www.evil.example/x", cfg)
+    assert "keyword:代理" not in codes("代理服务器怎么配", cfg)
+    assert "keyword:代理" in codes("代理服务器怎么配")
+    assert not RuleSet(SpamRulesConfig(use_default_keywords=False)).scan("加微信")[:0]
+    community = ModerationConfig(rules=cfg, groups={"g1": {"deny_domains": ["other.example"]}})
+    assert community.for_group("g1").deny_domains == ["other.example"]
+    assert community.for_group("g1").keywords == ["外挂"]
+    assert community.for_group("g2") is cfg
+
+
+def _qr_png(content: str) -> bytes:
+    buf = io.BytesIO()
+    segno.make(content, error="m").save(buf, kind="png", scale=6, border=4)
+    return buf.getvalue()
+
+
+def test_qr_decode_bytes_and_path(tmp_path: Path) -> None:
+    png = _qr_png("https://qm.qq.com/q/AbCdEf")
+    assert decode_qr(png) == ["https://qm.qq.com/q/AbCdEf"]
+    path = tmp_path / "qr.png"
+    path.write_bytes(png)
+    assert decode_qr(path) == ["https://qm.qq.com/q/AbCdEf"]
+    assert decode_qr(b"not an image") == []
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        ("https://qm.qq.com/q/AbCdEf", "qr:invite"),
+        ("https://u.wechat.com/abcdef", "qr:contact"),
+        ("wxp://f2f0abcdef", "qr:pay"),
+        ("https://some-shop.top/x", "qr:url"),
+        ("hello", "qr:code"),
+    ],
+)
+def test_qr_findings(content: str, code: str) -> None:
+    assert [f.code for f in qr_findings([_qr_png(content)], SpamRulesConfig())] == [code]
