@@ -7,12 +7,15 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from argon2 import PasswordHasher
+from fastapi import APIRouter, Depends, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from qunyun import staff
 from qunyun.actions import Action, ActionKind, Reason
 from qunyun.app import QunyunApp, open_app
 from qunyun.config import Settings
@@ -21,6 +24,7 @@ from qunyun.engine.ingest import import_file
 from qunyun.engine.plugins import Plugin
 from qunyun.staff import create_token, create_user
 from qunyun.store.tables import OutboxRow
+from qunyun.web.deps import csrf_protect, render, require_role
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 PASSWORDS = {
@@ -152,6 +156,14 @@ def token_for(qapp: QunyunApp, name: str) -> str:
         return create_token(conn, uid, "test")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_argon2() -> Iterator[None]:
+    """Real argon2, test-sized cost: the default (64 MiB, 3 passes) takes ~0.5 s a hash on a busy box."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
+
+
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -175,6 +187,74 @@ def login(client: TestClient, name: str, password: str | None = None, **extra: A
     )
 
 
+Operator = Annotated[dict[str, Any], Depends(require_role("operator"))]
+
+
+class ScorePlugin:
+    """A third-party-style plugin: a page, an API route, a nav entry, a template dir, a member enricher."""
+
+    name = "webtest"
+
+    def setup(self, registry: Any) -> None:
+        pages = APIRouter()
+
+        @pages.get("/plugin-page")
+        def plugin_page(request: Request) -> Any:
+            return render(request, "plugin_page.html", {"answer": 42})
+
+        @pages.post("/plugin-page/act", dependencies=[Depends(csrf_protect)])
+        def plugin_act(request: Request, user: Operator) -> dict[str, str]:
+            return {"done": user["name"]}
+
+        api = APIRouter()
+
+        @api.get("/plugin/ping")
+        def ping() -> dict[str, str]:
+            return {"pong": "ok"}
+
+        def enrich(conn: Any, ref: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{**r, "score": r["messages"] * 2, "reason": "活跃"} for r in rows]
+
+        registry.add_web_router(pages)
+        registry.add_api_router(api)
+        registry.add_nav("nav.plugin_test", "/plugin-page", order=50)
+        registry.add_template_dir(Path(__file__).parent / "plugin_templates")
+        registry.add_member_enricher(enrich)
+
+
+def _backend_url(kind: str, tmp: Path) -> Iterator[str]:
+    from tests.conftest import _pg_database
+
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'web.db'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_qapp(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QunyunApp]:
+    """One read-only store per backend for the whole module (tests that write use ``qapp``)."""
+    tmp = tmp_path_factory.mktemp("web")
+    for url in _backend_url(request.param, tmp):
+        app_ = build_app(url, tmp, plugins=[ScorePlugin()])
+        try:
+            yield app_
+        finally:
+            app_.close()
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_qapp: QunyunApp) -> Iterator[TestClient]:
+    """Signed in as the owner."""
+    from qunyun.web.app import create_app
+
+    with TestClient(create_app(shared_qapp)) as c:
+        assert login(c, "olivia").status_code == 303
+        yield c
+
+
 @pytest.fixture
 def qapp(db_url: str, tmp_path: Path) -> Iterator[QunyunApp]:
     app_ = build_app(db_url, tmp_path)
@@ -184,7 +264,7 @@ def qapp(db_url: str, tmp_path: Path) -> Iterator[QunyunApp]:
 
 @pytest.fixture
 def sqlite_qapp(sqlite_url: str, tmp_path: Path) -> Iterator[QunyunApp]:
-    app_ = build_app(sqlite_url, tmp_path)
+    app_ = build_app(sqlite_url, tmp_path, plugins=[ScorePlugin()])
     yield app_
     app_.close()
 
