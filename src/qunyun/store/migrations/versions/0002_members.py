@@ -14,14 +14,11 @@ down_revision = "0001_foundation"
 branch_labels = ("members",)
 depends_on = None
 
-KEY = (
-    sa.Column("platform", sa.String(32), nullable=False),
-    sa.Column("group_id", sa.String(128), nullable=False),
-)
-
-
 def _key() -> list[sa.Column]:
-    return [c.copy() for c in KEY]
+    return [
+        sa.Column("platform", sa.String(32), nullable=False),
+        sa.Column("group_id", sa.String(128), nullable=False),
+    ]
 
 
 def upgrade() -> None:

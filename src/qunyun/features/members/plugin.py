@@ -1,0 +1,94 @@
+"""The members plugin: rollup projection, score/role enricher, CLI, pages, API and the board-post job."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from qunyun.engine.plugins import Registry
+from qunyun.features.members.config import MembersConfig
+from qunyun.features.members.rollup import project
+from qunyun.store.queries import GroupRef
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def members_config(settings: Any) -> MembersConfig:
+    """The validated ``[features.members]`` section (defaults when there are no settings)."""
+    if settings is None:
+        return MembersConfig()
+    cfg: MembersConfig = settings.feature("members", MembersConfig)
+    return cfg
+
+
+def enrich_rows(
+    conn: Connection,
+    ref: GroupRef | None,
+    rows: list[dict[str, Any]],
+    cfg: MembersConfig,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Add score, role, reason (zh-CN), reason_en and evidence to member rows."""
+    from qunyun.features.members.roles import compute_insights
+
+    by_group: dict[GroupRef, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        key = ref if ref is not None else GroupRef(row["platform"], row["group_id"])
+        by_group[key].append(row)
+    for group, members in by_group.items():
+        insights, _meta = compute_insights(conn, group, members, cfg, now=now)
+        for row in members:
+            ins = insights[row["user_id"]]
+            row["score"] = ins.score
+            row["role"] = ins.role
+            row["reason"] = ins.reason_zh
+            row["reason_en"] = ins.reason_en
+            row["evidence"] = ins.evidence
+    return rows
+
+
+class MembersPlugin:
+    name = "members"
+
+    def setup(self, registry: Registry) -> None:
+        self.registry = registry
+        registry.add_projection(project, name="members.rollup")
+        registry.add_member_enricher(self.enrich)
+        registry.add_job("members.leaderboard_posts", self.post_boards_job, interval_seconds=300)
+        from qunyun.features.members.cli import app as cli_app
+        from qunyun.features.members.cli import leaderboard_command
+        from qunyun.features.members.profile_cli import app as profile_app
+
+        registry.add_cli(cli_app, "scores", help="Activity scores, roles and the daily rollup.")
+        registry.add_cli(profile_app, "profile", help="Member profiles (用户画像): identities, tags, notes.")
+        registry.add_cli_command("leaderboard", leaderboard_command)
+        registry.add_template_dir(TEMPLATES)
+        registry.add_nav("nav.leaderboard", "/leaderboard", order=35)
+        try:
+            from qunyun.features.members.api import router as api_router
+            from qunyun.features.members.web import router as web_router
+        except ImportError:  # the web extra is optional for a CLI-only install
+            log.debug("members web pages not loaded", exc_info=True)
+        else:
+            registry.add_web_router(web_router)
+            registry.add_api_router(api_router)
+
+    def config(self) -> MembersConfig:
+        return members_config(getattr(self.registry, "settings", None))
+
+    def enrich(
+        self, conn: Connection, ref: GroupRef | None, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        return enrich_rows(conn, ref, rows, self.config())
+
+    def post_boards_job(self, app: Any) -> int:
+        """Queue due leaderboard posts (``[[features.members.leaderboard_posts]]``); returns how many."""
+        from qunyun.features.members.schedule import post_due_boards
+
+        return post_due_boards(app.db, members_config(app.settings), dry_run=app.settings.engine.dry_run)

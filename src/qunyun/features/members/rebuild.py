@@ -1,0 +1,68 @@
+"""Rebuild the daily rollup from stored events (after a bug fix, or for data stored before the plugin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, select
+
+from qunyun.events import Event, EventType
+from qunyun.features.members.rollup import project
+from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow, MemberScoreRow
+from qunyun.store.db import Database
+from qunyun.store.queries import GroupRef
+from qunyun.store.tables import EventRow
+
+BATCH = 5000
+
+
+def _event(row: Any) -> Event:
+    raw: dict[str, Any] = {}
+    if row.extra and row.type in ("join", "reaction"):
+        try:
+            raw = orjson.loads(row.extra)
+        except orjson.JSONDecodeError:
+            raw = {}
+    return Event.model_construct(
+        platform=row.platform,
+        group_id=row.group_id,
+        message_id=row.message_id,
+        user_id=row.user_id,
+        user_name=row.user_name,
+        type=EventType(row.type),
+        time=row.time,
+        text=row.text,
+        reply_to=row.reply_to,
+        mentions=orjson.loads(row.mentions) if row.mentions else [],
+        subtype=row.subtype,
+        raw=raw,
+        segments=[],
+    )
+
+
+def rebuild_rollup(
+    db: Database, ref: GroupRef | None = None, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Delete and recompute member_daily / member_edges (one group or all); returns events read."""
+    e = EventRow.__table__
+    conds = [e.c.platform == ref.platform, e.c.group_id == ref.group_id] if ref else []
+    with db.engine.begin() as conn:
+        for table in (MemberDailyRow.__table__, MemberEdgeRow.__table__, MemberScoreRow.__table__):
+            stmt = delete(table)
+            if ref:
+                stmt = stmt.where(table.c.platform == ref.platform, table.c.group_id == ref.group_id)
+            conn.execute(stmt)
+        total = conn.execute(select(func.count()).select_from(e).where(*conds)).scalar_one()
+        done, last_id = 0, 0
+        while True:
+            rows = list(conn.execute(select(e).where(*conds, e.c.id > last_id).order_by(e.c.id).limit(BATCH)))
+            if not rows:
+                break
+            last_id = rows[-1].id
+            project(conn, [_event(r) for r in rows])
+            done += len(rows)
+            if progress:
+                progress(done, total)
+    return done

@@ -1,0 +1,270 @@
+"""Activity score (活跃度): a weighted, exponentially decayed sum of a member's daily activity.
+
+For one member in one group (or community-wide, ``group_id='*'``), with ``R`` the reference day::
+
+    credit(d) = w.message * active_minutes(d) + w.extra_message * (messages(d) - active_minutes(d))
+              + w.reply_given * replies_given(d) + w.reply_received * replies_received(d)
+              + w.mention_received * mentions_received(d) + w.reaction_received * reactions_received(d)
+              + w.invite * invites(d) + w.checkin * checkins(d) + w.valuable_post * valuable_posts(d)
+    score(R)  = sum over days d <= R of credit(d) * 0.5 ** ((R - d) / half_life_days)
+
+The first message of a minute earns ``message`` points and each further one in that minute only
+``extra_message`` (anti-farming). Stored scores are anchored at the member's last active day
+(``score(anchor)``), so reading at any later reference day is one multiplication, and new activity
+only needs the affected members recomputed (``dirty`` rows). Weights or half-life changed: the stored
+fingerprint differs and everything is recomputed.
+
+Each score is stored twice: with ``R - d`` in calendar days (``score``) and in the group's active
+days (``score_active``, see :mod:`qunyun.features.members.clock`); ``[features.members] clock``
+picks which one is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from qunyun.events import utcnow
+from qunyun.features.members.clock import ActiveDayClock, Clock
+from qunyun.features.members.config import MembersConfig, Weights
+from qunyun.features.members.rollup import COMMUNITY
+from qunyun.features.members.tables import MemberDailyRow, MemberScoreRow
+from qunyun.store.tables import KeyValueRow, MemberRow
+from qunyun.store.writer import _dialect_insert
+
+FINGERPRINT_KEY = "members.score_fingerprint"
+_COLS = (
+    "messages",
+    "active_minutes",
+    "replies_given",
+    "replies_received",
+    "mentions_received",
+    "reactions_received",
+    "invites",
+    "checkins",
+    "valuable_posts",
+)
+
+
+def credit(w: Weights, row: Any) -> float:
+    """Points earned on one day (see the module docstring)."""
+    messages, minutes, rg, rr, mr, react, inv, chk, val = row
+    return (
+        w.message * minutes
+        + w.extra_message * max(0, messages - minutes)
+        + w.reply_given * rg
+        + w.reply_received * rr
+        + w.mention_received * mr
+        + w.reaction_received * react
+        + w.invite * inv
+        + w.checkin * chk
+        + w.valuable_post * val
+    )
+
+
+def decay(score: float, anchor: date | None, reference: date, half_life: float) -> float:
+    """A score anchored at ``anchor`` as seen on ``reference``."""
+    if anchor is None or score == 0:
+        return 0.0
+    age = (reference - anchor).days
+    return score * 0.5 ** (age / half_life) if age > 0 else score
+
+
+def _stored_fingerprint(conn: Connection) -> str | None:
+    value = conn.execute(select(KeyValueRow.value).where(KeyValueRow.key == FINGERPRINT_KEY)).scalar()
+    return value.get("fingerprint") if isinstance(value, dict) else None
+
+
+def _store_fingerprint(conn: Connection, fingerprint: str, now: datetime) -> None:
+    kv = KeyValueRow.__table__
+    ins = _dialect_insert(conn, kv)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=["key"], set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at}
+        ),
+        {"key": FINGERPRINT_KEY, "value": {"fingerprint": fingerprint}, "updated_at": now},
+    )
+
+
+def refresh_scores(
+    conn: Connection, cfg: MembersConfig, *, full: bool = False, now: datetime | None = None
+) -> int:
+    """Recompute dirty scores (or all of them); returns how many score rows were written."""
+    now = now or utcnow()
+    fingerprint = cfg.score_fingerprint()
+    if _stored_fingerprint(conn) != fingerprint:
+        full = True
+    d, s = MemberDailyRow.__table__, MemberScoreRow.__table__
+    cols = [d.c[name] for name in _COLS]
+    if full:
+        per_group = conn.execute(select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols))
+        community = None
+    else:
+        dirty_group = and_(
+            s.c.platform == d.c.platform, s.c.group_id == d.c.group_id, s.c.user_id == d.c.user_id
+        )
+        per_group = conn.execute(
+            select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols)
+            .join(s, dirty_group)
+            .where(s.c.dirty.is_(True))
+        )
+        dirty_comm = and_(s.c.platform == d.c.platform, s.c.group_id == COMMUNITY, s.c.user_id == d.c.user_id)
+        community = conn.execute(
+            select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols)
+            .join(s, dirty_comm)
+            .where(s.c.dirty.is_(True))
+        )
+    w, hl = cfg.weights, cfg.half_life_days
+    # key -> list of (day, credit)
+    days: dict[tuple[str, str, str], list[tuple[date, float]]] = defaultdict(list)
+    comm: dict[tuple[str, str, str], list[tuple[date, float]]] = defaultdict(list)
+    for row in per_group:
+        p, g, u, day = row[0], row[1], row[2], row[3]
+        c = credit(w, row[4:])
+        days[(p, g, u)].append((day, c))
+        if community is None:
+            comm[(p, COMMUNITY, u)].append((day, c))
+    if community is not None:
+        for row in community:
+            comm[(row[0], COMMUNITY, row[2])].append((row[3], credit(w, row[4:])))
+    clocks = active_clocks(conn)
+    calendar = Clock()
+    out = []
+    for bucket in (days, comm):
+        for (p, g, u), items in bucket.items():
+            anchor = max(day for day, _ in items)
+            active = clocks.get((p, g)) or calendar
+            score = sum(c * 0.5 ** (calendar.dist(day, anchor) / hl) for day, c in items)
+            score_a = sum(c * 0.5 ** (active.dist(day, anchor) / hl) for day, c in items)
+            out.append(
+                {
+                    "platform": p,
+                    "group_id": g,
+                    "user_id": u,
+                    "score": round(score, 6),
+                    "score_active": round(score_a, 6),
+                    "anchor_day": anchor,
+                    "dirty": False,
+                    "computed_at": now,
+                }
+            )
+    if full:
+        conn.execute(
+            update(s).values(score=0.0, score_active=0.0, anchor_day=None, dirty=False, computed_at=now)
+        )
+    ins = _dialect_insert(conn, s)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["platform", "group_id", "user_id"],
+        set_={
+            "score": ins.excluded.score,
+            "score_active": ins.excluded.score_active,
+            "anchor_day": ins.excluded.anchor_day,
+            "dirty": False,
+            "computed_at": ins.excluded.computed_at,
+        },
+    )
+    out.sort(key=lambda r: (r["platform"], r["group_id"], r["user_id"]))
+    for start in range(0, len(out), 2000):
+        conn.execute(stmt, out[start : start + 2000])
+    if not full:
+        conn.execute(update(s).where(s.c.dirty.is_(True)).values(dirty=False, computed_at=now))
+    _store_fingerprint(conn, fingerprint, now)
+    return len(out)
+
+
+def needs_refresh(conn: Connection, cfg: MembersConfig) -> bool:
+    s = MemberScoreRow.__table__
+    if _stored_fingerprint(conn) != cfg.score_fingerprint():
+        return conn.execute(select(func.count()).select_from(MemberDailyRow.__table__)).scalar_one() > 0
+    return conn.execute(select(s.c.user_id).where(s.c.dirty.is_(True)).limit(1)).first() is not None
+
+
+def ensure_scores(engine_conn: Connection, cfg: MembersConfig) -> None:
+    """Refresh dirty scores in their own transaction (callers may hold a read-only connection)."""
+    with engine_conn.engine.connect() as probe:
+        if not needs_refresh(probe, cfg):
+            return
+    with engine_conn.engine.begin() as conn:
+        refresh_scores(conn, cfg)
+
+
+def reference_time(
+    conn: Connection,
+    cfg: MembersConfig,
+    platform: str | None = None,
+    group_id: str | None = None,
+    now: datetime | None = None,
+) -> tuple[datetime, str]:
+    """(reference time, which rule picked it): 'now', or the last activity when the data is historic."""
+    now = now or utcnow()
+    if cfg.reference == "now":
+        return now, "now"
+    m = MemberRow.__table__
+    conds = []
+    if platform is not None:
+        conds.append(m.c.platform == platform)
+    if group_id is not None:
+        conds.append(m.c.group_id == group_id)
+    last = conn.execute(select(func.max(m.c.last_seen)).where(*conds)).scalar()
+    if last is None:
+        return now, "now"
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if cfg.reference == "last_event" or now - last > timedelta(days=cfg.historic_after_days):
+        return last, "last_event"
+    return now, "now"
+
+
+def active_clocks(
+    conn: Connection, platform: str | None = None, group_id: str | None = None
+) -> dict[tuple[str, str], ActiveDayClock]:
+    """(platform, group_id) → the group's active-day clock; (platform, '*') → the whole platform's."""
+    d = MemberDailyRow.__table__
+    conds = [d.c.messages > 0]
+    if platform is not None:
+        conds.append(d.c.platform == platform)
+    if group_id is not None and group_id != COMMUNITY:
+        conds.append(d.c.group_id == group_id)
+    per: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for p, g, day in conn.execute(select(d.c.platform, d.c.group_id, d.c.day).where(*conds).distinct()):
+        per[(p, g)].add(day)
+        per[(p, COMMUNITY)].add(day)
+    return {k: ActiveDayClock(v) for k, v in per.items()}
+
+
+def pick_clock(conn: Connection, cfg: MembersConfig, platform: str, group_id: str, rule: str) -> Clock:
+    """The clock for reading one group: ``cfg.clock``, or in 'auto' active days for historic data."""
+    kind = cfg.clock
+    if kind == "auto":
+        kind = "active_days" if rule == "last_event" else "calendar"
+    if kind == "calendar":
+        return Clock()
+    return active_clocks(conn, platform, group_id).get((platform, group_id)) or ActiveDayClock([])
+
+
+def scores_for(
+    conn: Connection,
+    cfg: MembersConfig,
+    platform: str,
+    group_id: str,
+    reference: date,
+    clock: Clock | None = None,
+) -> dict[str, float]:
+    """user_id → score on the reference day, for one group (or ``'*'`` = community-wide)."""
+    s = MemberScoreRow.__table__
+    clock = clock or Clock()
+    column = s.c.score_active if clock.kind == "active_days" else s.c.score
+    rows = conn.execute(
+        select(s.c.user_id, column, s.c.anchor_day).where(s.c.platform == platform, s.c.group_id == group_id)
+    )
+    hl = cfg.half_life_days
+    out = {}
+    for u, score, anchor in rows:
+        if anchor is None or not score:
+            out[u] = 0.0
+        else:
+            out[u] = score * 0.5 ** (clock.dist(anchor, reference) / hl) if anchor < reference else score
+    return out

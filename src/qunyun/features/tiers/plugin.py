@@ -1,0 +1,12 @@
+"""The tiers plugin (filled in below)."""
+
+from __future__ import annotations
+
+from qunyun.engine.plugins import Registry
+
+
+class TiersPlugin:
+    name = "tiers"
+
+    def setup(self, registry: Registry) -> None:
+        self.registry = registry
