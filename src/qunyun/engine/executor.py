@@ -311,19 +311,11 @@ class Dispatcher:
         )
 
     def _alert(
-        self, msg: str, now: datetime, *, key: str, group_id: str | None = None, **params: Any
+        self, msg: str, now: datetime, *, key: str, platform: str = "*", group_id: str | None = None, **params: Any
     ) -> None:
         """A ``notify_staff`` entry in the audit log (a task for a human; never leaves qunyun)."""
         with self.db.engine.begin() as conn:
-            staff_alert(
-                conn,
-                msg,
-                now=now,
-                key=key,
-                platform=str(params.get("platform") or "*"),
-                group_id=group_id,
-                **params,
-            )
+            staff_alert(conn, msg, now=now, key=key, platform=platform, group_id=group_id, **params)
 
     def _retry_or_fail(
         self,

@@ -229,6 +229,7 @@ class BotRunner:
                 mode=getattr(getattr(a, "config", None), "mode", None),
                 self_id=getattr(a, "self_id", None),
                 received=getattr(a, "received", None),
+                last_heartbeat_at=getattr(a, "last_heartbeat_at", None),
                 rejected=getattr(a, "rejected", None),
                 reconnects=getattr(a, "reconnects", None),
             )

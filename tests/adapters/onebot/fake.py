@@ -84,16 +84,28 @@ class FakeOneBot:
         if action in self.silent:
             return None
         if action in self.fail:
-            return {"status": "failed", "retcode": self.fail[action], "data": None, "wording": "refused",
-                    "echo": call.get("echo")}
+            return {
+                "status": "failed",
+                "retcode": self.fail[action],
+                "data": None,
+                "wording": "refused",
+                "echo": call.get("echo"),
+            }
         data: Any = None
         if action.startswith("send_"):
             data = {"message_id": next(self._ids)}
         elif action == "get_group_list":
             data = [{"group_id": 20001, "group_name": "测试群", "member_count": 3, "max_member_count": 500}]
         elif action == "get_group_member_list":
-            data = [{"group_id": call["params"]["group_id"], "user_id": 30001, "nickname": "a", "card": "",
-                     "role": "member"}]
+            data = [
+                {
+                    "group_id": call["params"]["group_id"],
+                    "user_id": 30001,
+                    "nickname": "a",
+                    "card": "",
+                    "role": "member",
+                }
+            ]
         elif action == "get_group_member_info":
             data = {"group_id": call["params"]["group_id"], "user_id": call["params"]["user_id"], "nickname": "a"}
         return {"status": "ok", "retcode": 0, "data": data, "echo": call.get("echo")}
@@ -114,8 +126,9 @@ class FakeOneBot:
             await ws.close(code=1011, reason="fake drop")
 
 
-async def reverse_connect(port: int, *, self_id: int, token: str | None = None, role: str = "Universal",
-                          query_token: bool = False) -> ClientConnection:
+async def reverse_connect(
+    port: int, *, self_id: int, token: str | None = None, role: str = "Universal", query_token: bool = False
+) -> ClientConnection:
     headers = {"X-Self-ID": str(self_id), "X-Client-Role": role}
     url = f"ws://127.0.0.1:{port}/onebot/v11/ws"
     if token and query_token:

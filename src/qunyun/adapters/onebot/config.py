@@ -53,7 +53,7 @@ class OneBotAccount(BaseModel):
         if self.mode == "ws-reverse" and self.url:
             raise ValueError("mode 'ws-reverse' takes no url: the implementation connects to `listen`")
         host, sep, port = self.listen.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"listen must be host:port, got {self.listen!r}")
         if self.self_id is not None:
             self.self_id = str(self.self_id)
