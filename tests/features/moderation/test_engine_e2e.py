@@ -54,9 +54,7 @@ def bot(db_url: str, **kw: Any) -> BotTester:
 def seed_groups(b: BotTester) -> None:
     """A normal member speaks in every group first (so the groups exist in the community)."""
     for i, g in enumerate(GROUPS):
-        out = b.outcome(
-            message(NORMAL + f" {i}", group_id=g, user_id="good", time=BASE_TIME + timedelta(seconds=i))
-        )
+        out = b.outcome(message(NORMAL + f" {i}", group_id=g, user_id="good", time=BASE_TIME + timedelta(seconds=i)))
         assert out.actions == [] and out.stopped_by is None
 
 
@@ -107,9 +105,7 @@ def test_wave_across_five_groups_is_one_incident_one_ban_everywhere(db_url: str,
     assert ban.reason.zh and ban.reason.en and ban.source == "moderation.wave"
 
     # a sixth copy later (same wave) is deleted, nobody is banned twice
-    out = b.outcome(
-        message(SPAM, group_id="2001", user_id="s1", message_id="w6", time=t0 + timedelta(minutes=4))
-    )
+    out = b.outcome(message(SPAM, group_id="2001", user_id="s1", message_id="w6", time=t0 + timedelta(minutes=4)))
     assert [a.kind for a in out.actions] == [ActionKind.DELETE_MESSAGE]
     b.close()
 
@@ -159,9 +155,7 @@ def test_ladder_escalates_and_decays(db_url: str, feedback_csv: Path) -> None:
     t0 = BASE_TIME + timedelta(hours=1)
     steps = []
     for i in range(6):
-        acts = b.feed(
-            message(SPAM + f" 第{i}次", group_id="3001", user_id="x", time=t0 + timedelta(minutes=i))
-        )
+        acts = b.feed(message(SPAM + f" 第{i}次", group_id="3001", user_id="x", time=t0 + timedelta(minutes=i)))
         steps.append([a.kind for a in acts])
     assert steps[0] == [ActionKind.DELETE_MESSAGE, ActionKind.WARN]
     assert steps[1] == [ActionKind.DELETE_MESSAGE, ActionKind.MUTE]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time as _time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,9 +111,7 @@ class ModerationPlugin:
         try:
             from .modcli import app as mod_app
 
-            registry.add_cli(
-                mod_app, "moderation", "Review queue, incidents and rules. 复核队列、刷屏事件与规则"
-            )
+            registry.add_cli(mod_app, "moderation", "Review queue, incidents and rules. 复核队列、刷屏事件与规则")
         except ImportError:  # pragma: no cover - the CLI needs typer, always installed
             log.exception("moderation CLI not available")
         try:
@@ -126,7 +123,7 @@ class ModerationPlugin:
             registry.add_template_dir(TEMPLATES)
             registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
         except ImportError:  # the web extra is not installed: the policy and CLI still work
-            log.warning("moderation web pages not available (FastAPI/web layer missing)")
+            log.debug("moderation web pages not available (FastAPI/web layer missing)")
         registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=1800)
         registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
 
@@ -231,9 +228,7 @@ class ModerationPlugin:
             ctx.stop("spam")
         return actions
 
-    def _detect(
-        self, cfg: ModerationSettings, rules: Any, ev: Event, text: str, member: Any
-    ) -> tuple[Verdict, bool]:
+    def _detect(self, cfg: ModerationSettings, rules: Any, ev: Event, text: str, member: Any) -> tuple[Verdict, bool]:
         from .detector import DetectContext, get_detector
 
         extra = list(self.flood(cfg).observe(ev, rules))
@@ -292,9 +287,7 @@ class ModerationPlugin:
 
         from .tables import ReviewRow
 
-        conn.execute(
-            update(tbl(ReviewRow)).where(tbl(ReviewRow).c.id == review_id).values(step=decision.step.action)
-        )
+        conn.execute(update(tbl(ReviewRow)).where(tbl(ReviewRow).c.id == review_id).values(step=decision.step.action))
         cause = ":".join(ev.key)
         actions = [_with_cause(a, cause) for a in decision.actions]
         set_actions(conn, review_id, actions)
@@ -403,9 +396,7 @@ class ModerationPlugin:
             )
         return fresh
 
-    def _incident_review(
-        self, conn: Connection, ctx: Context, community: Community, inc: dict[str, Any]
-    ) -> int:
+    def _incident_review(self, conn: Connection, ctx: Context, community: Community, inc: dict[str, Any]) -> int:
         from .tables import ReviewRow
 
         r = tbl(ReviewRow)
@@ -481,32 +472,23 @@ def retrain_job(app: Any) -> bool:
     """Retrain the model when operators gave new feedback since the last run (kv cursor)."""
     from sqlalchemy import func
 
+    from qunyun.events import utcnow
     from qunyun.store.tables import KeyValueRow
 
+    from .review import retrain_from_store
     from .tables import FeedbackRow
 
-    with app.db.engine.begin() as conn:
+    kv = tbl(KeyValueRow)
+    with app.db.engine.connect() as conn:
         last = conn.execute(select(func.max(tbl(FeedbackRow).c.id))).scalar() or 0
-        kv = tbl(KeyValueRow)
         row = conn.execute(select(kv.c.value).where(kv.c.key == "moderation.retrain")).scalar()
-        seen = int((row or {}).get("feedback_id", 0))
-        if last <= seen:
-            return False
-    from .classifier import retrain
-
-    retrain()
+    if last <= int((row or {}).get("feedback_id", 0)):
+        return False
+    retrain_from_store(app.db)
     with app.db.engine.begin() as conn:
-        from qunyun.events import utcnow
-
-        kv = tbl(KeyValueRow)
+        value = {"feedback_id": last, "at": utcnow().isoformat()}
         if conn.execute(select(kv.c.key).where(kv.c.key == "moderation.retrain")).first():
-            conn.execute(
-                kv.update()
-                .where(kv.c.key == "moderation.retrain")
-                .values(value={"feedback_id": last, "at": _time.time()}, updated_at=utcnow())
-            )
+            conn.execute(kv.update().where(kv.c.key == "moderation.retrain").values(value=value, updated_at=utcnow()))
         else:
-            conn.execute(
-                kv.insert().values(key="moderation.retrain", value={"feedback_id": last}, updated_at=utcnow())
-            )
+            conn.execute(kv.insert().values(key="moderation.retrain", value=value, updated_at=utcnow()))
     return True

@@ -9,9 +9,11 @@ half's feedback CSV (:func:`.classifier.record_feedback`), which the next traini
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -105,16 +107,11 @@ def member_history(
     strikes = [
         dict(x._mapping)
         for x in conn.execute(
-            select(s)
-            .where(s.c.platform == platform, s.c.user_id == user_id)
-            .order_by(s.c.time.desc())
-            .limit(20)
+            select(s).where(s.c.platform == platform, s.c.user_id == user_id).order_by(s.c.time.desc()).limit(20)
         )
     ]
     reviews = conn.execute(
-        select(r.c.status, func.count())
-        .where(r.c.platform == platform, r.c.user_id == user_id)
-        .group_by(r.c.status)
+        select(r.c.status, func.count()).where(r.c.platform == platform, r.c.user_id == user_id).group_by(r.c.status)
     ).all()
     recent = []
     if group_id and messages:
@@ -187,9 +184,7 @@ def undo_actions(review: dict[str, Any], actor: str, cfg: ReviewConfig) -> list[
                     platform=original.platform,
                     group_id=original.group_id,
                     user_id=original.user_id,
-                    reason=Reason(
-                        zh=zh, en=en, evidence={"review_id": rid, "undoes": original.idempotency_key}
-                    ),
+                    reason=Reason(zh=zh, en=en, evidence={"review_id": rid, "undoes": original.idempotency_key}),
                     source=SOURCE,
                     cause=f"review:{rid}",
                 )
@@ -248,10 +243,7 @@ def decide(
         if review["incident_id"] is not None:
             mem = tbl(IncidentMemberRow)
             users = [
-                u
-                for (u,) in conn.execute(
-                    select(mem.c.user_id).where(mem.c.incident_id == review["incident_id"])
-                )
+                u for (u,) in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == review["incident_id"]))
             ]
         if decision == "ham":
             result.actions = undo_actions(review, actor, cfg)
@@ -270,9 +262,7 @@ def decide(
             conn.execute(
                 tbl(FeedbackRow)
                 .insert()
-                .values(
-                    text=review["text"], label=decision, review_id=review_id, created_by=actor, created_at=now
-                )
+                .values(text=review["text"], label=decision, review_id=review_id, created_by=actor, created_at=now)
             )
         dz, de = both("moderation.reason.decision", review=review_id, actor=actor, decision=decision)
         conn.execute(
@@ -316,3 +306,27 @@ def decide(
 def feedback_rows(conn: Connection, since_id: int = 0) -> list[dict[str, Any]]:
     f = tbl(FeedbackRow)
     return [dict(x._mapping) for x in conn.execute(select(f).where(f.c.id > since_id).order_by(f.c.id))]
+
+
+def export_feedback(conn: Connection, path: Path) -> int:
+    """Write every operator decision to ``path`` as a ``text,label`` CSV (what training reads)."""
+    f = tbl(FeedbackRow)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        for text, label in conn.execute(select(f.c.text, f.c.label).order_by(f.c.id)):
+            w.writerow([text, label])
+            n += 1
+    return n
+
+
+def retrain_from_store(db: Database) -> tuple[int, Any]:
+    """Retrain the model with the shared data plus every decision in the store; make it current."""
+    from .classifier import cache_dir, retrain
+
+    path = cache_dir() / "review-feedback.csv"
+    with db.engine.connect() as conn:
+        n = export_feedback(conn, path)
+    return n, retrain(feedback=path if n else None)

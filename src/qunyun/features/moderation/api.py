@@ -1,0 +1,184 @@
+"""REST endpoints ``/api/v1/moderation/...``: review queue, decisions, incidents, rule lists.
+
+Auth is enforced by the app (bearer token or session); reading needs a viewer, deciding and
+editing rules an operator. Decisions run :func:`.review.decide` — the same code as the CLI and
+the dashboard — so undo actions go through the executor and the audit names the reviewer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from qunyun.app import QunyunApp
+from qunyun.events import utcnow
+from qunyun.i18n import t
+from qunyun.store import queries
+from qunyun.web.deps import current_user, get_qapp, request_lang, require_role
+
+from . import scope as sc
+from .review import DecisionResult, ReviewError, decide, get_review, list_reviews
+from .tables import community_of
+from .waves import WaveTracker, list_incidents
+
+router = APIRouter(prefix="/moderation", tags=["moderation"])
+
+Viewer = Annotated[dict[str, Any], Depends(current_user)]
+Operator = Annotated[dict[str, Any], Depends(require_role("operator"))]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["spam", "ham"] = Field(description="spam confirms; ham (not spam) undoes and trusts more")
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description=f"one of {', '.join(sc.LIST_KINDS)}")
+    value: str
+    scope: str = Field(default="*", description="*, community:<key> or group:<platform>:<group_id>")
+    note: str | None = None
+
+
+def moderation_settings(qapp: QunyunApp) -> sc.ModerationSettings:
+    return qapp.settings.feature("moderation", sc.ModerationSettings)  # type: ignore[no-any-return]
+
+
+def apply_decision(qapp: QunyunApp, review_id: int, decision: str, user: dict[str, Any]) -> DecisionResult:
+    """The one path every face uses to decide a review (raises :class:`ReviewError`)."""
+    return decide(
+        qapp.db,
+        review_id,
+        decision,
+        actor=str(user["name"]),
+        cfg=moderation_settings(qapp).review,
+        dry_run=qapp.settings.engine.dry_run,
+        now=utcnow(),
+    )
+
+
+def review_http_error(exc: ReviewError, lang: str) -> HTTPException:
+    status = {"moderation.error.review_not_found": 404, "moderation.error.already_decided": 409}.get(exc.key, 422)
+    return HTTPException(status, t(exc.key, lang, **exc.params))
+
+
+def decision_out(result: DecisionResult) -> dict[str, Any]:
+    return {
+        "id": result.review["id"],
+        "decision": result.decision,
+        "decided_by": result.review["decided_by"],
+        "actions": [a.model_dump(mode="json") for a in result.actions],
+        "outbox_ids": result.outbox_ids,
+        "revoked_strikes": result.revoked_strikes,
+        "trust": result.trust,
+    }
+
+
+@router.get("/reviews", summary="Review queue (复核队列)")
+def reviews(
+    request: Request,
+    user: Viewer,
+    status: Annotated[Literal["pending", "spam", "ham", "all"], Query()] = "pending",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    qapp = get_qapp(request)
+    with qapp.db.engine.connect() as conn:
+        total, rows = list_reviews(conn, status=None if status == "all" else status, limit=limit, offset=offset)
+    return {"total": total, "reviews": rows}
+
+
+@router.get("/reviews/{review_id}", summary="One review with the member's history")
+def review(request: Request, review_id: int, user: Viewer) -> dict[str, Any]:
+    qapp = get_qapp(request)
+    with qapp.db.engine.connect() as conn:
+        try:
+            return get_review(conn, review_id, ladder=moderation_settings(qapp).ladder)
+        except ReviewError as exc:
+            raise review_http_error(exc, request_lang(request)) from exc
+
+
+@router.post("/reviews/{review_id}/decision", summary="Confirm (spam) or undo (ham) a review")
+def review_decision(request: Request, review_id: int, body: DecisionIn, user: Operator) -> dict[str, Any]:
+    qapp = get_qapp(request)
+    try:
+        result = apply_decision(qapp, review_id, body.decision, user)
+    except ReviewError as exc:
+        raise review_http_error(exc, request_lang(request)) from exc
+    return decision_out(result)
+
+
+@router.get("/incidents", summary="Cross-group waves (跨群刷屏事件)")
+def incidents(
+    request: Request,
+    user: Viewer,
+    status: Annotated[str | None, Query(description="actioned, watch, dismissed, confirmed")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    with get_qapp(request).db.engine.connect() as conn:
+        total, rows = list_incidents(conn, status=status, limit=limit, offset=offset)
+    return {"total": total, "incidents": rows}
+
+
+@router.get("/incidents/{incident_id}", summary="One incident with its copies and senders")
+def incident(request: Request, incident_id: int, user: Viewer) -> dict[str, Any]:
+    with get_qapp(request).db.engine.connect() as conn:
+        try:
+            return WaveTracker.incident(conn, incident_id)
+        except Exception as exc:  # NoResultFound
+            raise HTTPException(404, f"incident {incident_id} not found") from exc
+
+
+@router.get("/rules", summary="Rule lists, and a group's effective rules with ?group=")
+def rules(request: Request, user: Viewer, group: str | None = None) -> dict[str, Any]:
+    qapp = get_qapp(request)
+    cfg = moderation_settings(qapp)
+    lang = request_lang(request)
+    out: dict[str, Any] = {
+        "ladder": cfg.ladder.model_dump(),
+        "waves": cfg.waves.model_dump(),
+        "trusted_users": cfg.trusted_users,
+    }
+    with qapp.db.engine.connect() as conn:
+        out["lists"] = sc.list_entries(conn)
+        if group:
+            try:
+                ref = queries.resolve_group(conn, group)
+            except queries.GroupNotFound as exc:
+                raise HTTPException(404, t("error.group_not_found", lang, group=group)) from exc
+            except queries.GroupAmbiguous as exc:
+                raise HTTPException(
+                    409, t("error.group_ambiguous", lang, group=group, choices=", ".join(exc.choices))
+                ) from exc
+            community = community_of(conn, ref.platform, ref.group_id)
+            out["group"] = str(ref)
+            out["community"] = community.key
+            out["effective"] = sc.effective_rules(cfg, conn, ref.platform, ref.group_id, community).model_dump()
+    return out
+
+
+@router.post("/rules", summary="Add a keyword, domain or whitelisted member", status_code=201)
+def add_rule(request: Request, body: RuleIn, user: Operator) -> dict[str, Any]:
+    qapp = get_qapp(request)
+    try:
+        with qapp.db.engine.begin() as conn:
+            entry_id = sc.add_list_entry(
+                conn, body.scope, body.kind, body.value, by=str(user["name"]), now=utcnow(), note=body.note
+            )
+    except sc.RuleListError as exc:
+        raise HTTPException(422, t(exc.key, request_lang(request), **exc.params)) from exc
+    return {"id": entry_id, "scope": body.scope, "kind": body.kind, "value": sc.clean_list_value(body.kind, body.value)}
+
+
+@router.delete("/rules/{entry_id}", summary="Remove a rule-list entry")
+def remove_rule(request: Request, entry_id: int, user: Operator) -> dict[str, Any]:
+    with get_qapp(request).db.engine.begin() as conn:
+        removed = sc.remove_list_entry(conn, entry_id)
+    if not removed:
+        raise HTTPException(404, t("moderation.list_missing", request_lang(request), id=entry_id))
+    return {"id": entry_id, "removed": True}

@@ -1,0 +1,173 @@
+"""Dashboard pages: the review queue (with confirm/undo buttons), incidents and the rules editor.
+
+Every form POST carries the session's CSRF token and needs the operator role; decisions and rule
+edits go through the same functions as the REST API and the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from qunyun.events import utcnow
+from qunyun.i18n import t
+from qunyun.web.deps import csrf_protect, current_user, flash, get_qapp, render, request_lang, require_role
+
+from . import scope as sc
+from .api import apply_decision, moderation_settings
+from .review import ReviewError, list_reviews, member_history
+from .waves import WaveTracker, list_incidents
+
+router = APIRouter(prefix="/moderation")
+PAGE_SIZE = 25
+
+Viewer = Annotated[dict[str, Any], Depends(current_user)]
+Operator = Annotated[dict[str, Any], Depends(require_role("operator"))]
+Page = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _paging(total: int, page: int) -> dict[str, Any]:
+    return {"page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)), "total": total, "size": PAGE_SIZE}
+
+
+def _back(request: Request, fallback: str) -> RedirectResponse:
+    """Back to the page the form was on (same-site paths only), else ``fallback``."""
+    ref = request.headers.get("referer") or ""
+    path = fallback
+    if ref:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(ref)
+        if parts.netloc in ("", request.url.netloc) and parts.path.startswith("/moderation/"):
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("", response_class=HTMLResponse)
+def moderation_home() -> RedirectResponse:
+    return RedirectResponse("/moderation/review", status_code=303)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(request: Request, user: Viewer, status: str = "pending", page: Page = 1) -> HTMLResponse:
+    qapp = get_qapp(request)
+    cfg = moderation_settings(qapp)
+    if status not in ("pending", "spam", "ham", "all"):
+        status = "pending"
+    with qapp.db.engine.connect() as conn:
+        total, rows = list_reviews(
+            conn, status=None if status == "all" else status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+        for row in rows:
+            row["history"] = (
+                member_history(conn, row["platform"], row["user_id"], row["group_id"], ladder=cfg.ladder, messages=3)
+                if row["user_id"]
+                else None
+            )
+    return render(
+        request,
+        "moderation/review.html",
+        {"rows": rows, "paging": _paging(total, page), "status": status, "statuses": ["pending", "spam", "ham", "all"]},
+    )
+
+
+@router.post("/review/{review_id}/decide")
+def decide_form(
+    request: Request,
+    review_id: int,
+    user: Operator,
+    decision: Annotated[str, Form()],
+    _csrf: Annotated[None, Depends(csrf_protect)] = None,
+) -> RedirectResponse:
+    qapp = get_qapp(request)
+    lang = request_lang(request)
+    try:
+        result = apply_decision(qapp, review_id, decision, user)
+    except ReviewError as exc:
+        flash(request, t(exc.key, lang, **exc.params), "error")
+    else:
+        flash(
+            request,
+            t(
+                "moderation.decided",
+                lang,
+                id=review_id,
+                decision=t(f"moderation.decision.{result.decision}", lang),
+                actions=len(result.actions),
+            ),
+            "ok",
+        )
+    return _back(request, "/moderation/review")
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, user: Viewer, status: str | None = None, page: Page = 1) -> HTMLResponse:
+    qapp = get_qapp(request)
+    with qapp.db.engine.connect() as conn:
+        total, rows = list_incidents(conn, status=status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        for row in rows:
+            row["copies"] = WaveTracker.incident(conn, row["id"])["copies"]
+    return render(
+        request, "moderation/incidents.html", {"rows": rows, "paging": _paging(total, page), "status": status or ""}
+    )
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request, user: Viewer) -> HTMLResponse:
+    qapp = get_qapp(request)
+    cfg = moderation_settings(qapp)
+    with qapp.db.engine.connect() as conn:
+        entries = sc.list_entries(conn)
+    return render(
+        request,
+        "moderation/rules.html",
+        {
+            "entries": entries,
+            "kinds": list(sc.LIST_KINDS),
+            "cfg": cfg,
+            "steps": [s.label()[1 if request_lang(request) == "en" else 0] for s in cfg.ladder.steps],
+        },
+    )
+
+
+@router.post("/rules/add")
+def add_rule_form(
+    request: Request,
+    user: Operator,
+    kind: Annotated[str, Form()],
+    value: Annotated[str, Form()],
+    scope: Annotated[str, Form()] = "*",
+    note: Annotated[str | None, Form()] = None,
+    _csrf: Annotated[None, Depends(csrf_protect)] = None,
+) -> RedirectResponse:
+    qapp = get_qapp(request)
+    lang = request_lang(request)
+    try:
+        with qapp.db.engine.begin() as conn:
+            entry_id = sc.add_list_entry(
+                conn, scope.strip() or "*", kind, value, by=str(user["name"]), now=utcnow(), note=note or None
+            )
+    except sc.RuleListError as exc:
+        flash(request, t(exc.key, lang, **exc.params), "error")
+    else:
+        flash(request, t("moderation.list_added", lang, id=entry_id, kind=kind, value=value.strip(), scope=scope), "ok")
+    return RedirectResponse("/moderation/rules", status_code=303)
+
+
+@router.post("/rules/{entry_id}/remove")
+def remove_rule_form(
+    request: Request,
+    entry_id: int,
+    user: Operator,
+    _csrf: Annotated[None, Depends(csrf_protect)] = None,
+) -> RedirectResponse:
+    qapp = get_qapp(request)
+    lang = request_lang(request)
+    with qapp.db.engine.begin() as conn:
+        removed = sc.remove_list_entry(conn, entry_id)
+    key = "moderation.list_removed" if removed else "moderation.list_missing"
+    flash(request, t(key, lang, id=entry_id), "ok" if removed else "error")
+    return RedirectResponse("/moderation/rules", status_code=303)
