@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -107,11 +108,13 @@ def create_app(qapp: QunyunApp) -> FastAPI:
         return RedirectResponse(f"{API_PREFIX}/docs")
 
     app.include_router(pages.router)
-    app.include_router(api.router, prefix=API_PREFIX)
+    # the bearer scheme only documents the auth in /openapi.json (the gate has already checked it)
+    documented = [Depends(HTTPBearer(auto_error=False, description="qunyun user token NAME"))]
+    app.include_router(api.router, prefix=API_PREFIX, dependencies=documented)
     for router in qapp.registry.web_routers:
         app.include_router(router, include_in_schema=False)
     for router in qapp.registry.api_routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=documented)
 
     _install_error_handlers(app)
     return app

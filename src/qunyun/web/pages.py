@@ -39,7 +39,7 @@ PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 
 def _pages(total: int, page: int, size: int = PAGE_SIZE) -> dict[str, Any]:
     pages = max(1, math.ceil(total / size))
-    return {"page": min(page, pages), "pages": pages, "total": total, "size": size}
+    return {"page": page, "pages": pages, "total": total, "size": size}
 
 
 def _offset(page: int, size: int = PAGE_SIZE) -> int:
