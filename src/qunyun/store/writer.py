@@ -215,10 +215,10 @@ def _write_sqlite(conn: Connection, events: Sequence[Event]) -> WriteResult:
     if written == len(candidates):
         result.inserted = candidates
     else:
-        new = set(
-            conn.execute(select(e.c.platform, e.c.group_id, e.c.message_id).where(e.c.id.between(first, last)))
-            .tuples()
-        )
+        new = {
+            (r[0], r[1], r[2])
+            for r in conn.execute(select(e.c.platform, e.c.group_id, e.c.message_id).where(e.c.id.between(first, last)))
+        }
         result.inserted = [ev for ev in candidates if ev.key in new]
     result.duplicates = len(events) - len(result.inserted)
     result.id_range = (first, last)
