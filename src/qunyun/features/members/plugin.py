@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from qunyun.engine.plugins import Registry
+from qunyun.events import Event
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.rollup import project
 from qunyun.store.queries import GroupRef
@@ -59,6 +61,7 @@ class MembersPlugin:
     def setup(self, registry: Registry) -> None:
         self.registry = registry
         registry.add_projection(project, name="members.rollup")
+        registry.add_projection(self.intros, name="members.intros")
         registry.add_member_enricher(self.enrich)
         registry.add_job("members.leaderboard_posts", self.post_boards_job, interval_seconds=300)
         from qunyun.features.members.cli import app as cli_app
@@ -81,6 +84,12 @@ class MembersPlugin:
 
     def config(self) -> MembersConfig:
         return members_config(getattr(self.registry, "settings", None))
+
+    def intros(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Fill newcomers' profiles from their self-introductions (地区/行业/需求)."""
+        from qunyun.features.members.profiles import detect_intros
+
+        detect_intros(conn, events, self.config().intro_days)
 
     def enrich(
         self, conn: Connection, ref: GroupRef | None, rows: list[dict[str, Any]]

@@ -205,9 +205,24 @@ def _compute(
         }
         ins.evidence = nums
         _decide(
-            ins, m, th, cfg, ref, nums, st=st, tenure=tenure, quiet_days=quiet_days, silent_cut=silent_cut,
-            pr=pr, pr_rank=pr_rank, kol_slots=kol_slots, received=received, people=people,
-            score_rank=score_rank, core_slots=core_slots, speakers=speakers,
+            ins,
+            m,
+            th,
+            cfg,
+            ref,
+            nums,
+            st=st,
+            tenure=tenure,
+            quiet_days=quiet_days,
+            silent_cut=silent_cut,
+            pr=pr,
+            pr_rank=pr_rank,
+            kol_slots=kol_slots,
+            received=received,
+            people=people,
+            score_rank=score_rank,
+            core_slots=core_slots,
+            speakers=speakers,
         )
         return ins
 
@@ -217,8 +232,9 @@ def _compute(
     speaker_set = set(speakers)
     rest = []
     for row in conn.execute(
-        select(m_t.c.user_id, m_t.c.messages, m_t.c.first_seen, m_t.c.joined_at, m_t.c.last_spoke, m_t.c.is_admin)
-        .where(m_t.c.platform == ref.platform, m_t.c.group_id == ref.group_id)
+        select(
+            m_t.c.user_id, m_t.c.messages, m_t.c.first_seen, m_t.c.joined_at, m_t.c.last_spoke, m_t.c.is_admin
+        ).where(m_t.c.platform == ref.platform, m_t.c.group_id == ref.group_id)
     ):
         if row.user_id in speaker_set and evaluate(dict(row._mapping), {}, 0, 0).role not in HIGH_ROLES:
             rest.append(row.user_id)
