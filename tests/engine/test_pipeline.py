@@ -135,3 +135,26 @@ def test_builtin_features_are_entry_point_plugins() -> None:
     assert names, "no plugin registered under the qunyun.plugins entry point group"
     registry = build_registry()
     assert registry.plugins == names
+
+
+def test_batch_hook_runs_once_per_batch_and_feeds_policies(tmp_path: Path) -> None:
+    seen_batches: list[int] = []
+    verdicts: list[bool] = []
+
+    class Vectorized:
+        name = "vectorized"
+
+        def setup(self, registry: Registry) -> None:
+            registry.add_batch_hook(self.prepare)
+            registry.add_policy(self.policy)
+
+        def prepare(self, events: list[object], batch: dict[str, object]) -> None:
+            seen_batches.append(len(events))
+            batch["flags"] = {e.message_id: "spam" in (e.text or "") for e in events}  # type: ignore[attr-defined]
+
+        def policy(self, ctx: Context) -> None:
+            verdicts.append(ctx.batch["flags"][ctx.event.message_id])
+
+    bot = BotTester([Vectorized()], tmp_path=tmp_path)
+    bot.feed_many([message("a"), message("spam!"), message("b")])
+    assert seen_batches == [3] and verdicts == [False, True, False]

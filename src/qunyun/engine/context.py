@@ -29,6 +29,8 @@ class Context:
     now: datetime
     dry_run: bool = False
     state: dict[str, Any] = field(default_factory=dict)
+    #: shared by every event of the batch; filled by batch hooks (e.g. precomputed spam verdicts)
+    batch: dict[str, Any] = field(default_factory=dict)
     stopped_by: str | None = None
     stop_reason: str | None = None
     _current: str = ""

@@ -92,11 +92,20 @@ class Engine:
         new = {id(e) for e in result.inserted}
         outcomes: list[Outcome] = []
         all_actions: list[Action] = []
+        batch_state: dict[str, Any] = {}
+        live = [ev for ev in result.inserted if ev.type is not EventType.META]
+        for name, hook in self.registry.batch_hooks if live else ():
+            try:
+                produced = hook(live, batch_state)
+                if inspect.isawaitable(produced):
+                    await produced
+            except Exception:  # a failed hook leaves the per-event path to do the work
+                log.exception("batch hook %s failed", name)
         for ev in events:
             if id(ev) not in new:
                 outcomes.append(Outcome(ev, stored=False))
                 continue
-            outcome = await self._decide(ev)
+            outcome = await self._decide(ev, batch_state)
             outcomes.append(outcome)
             all_actions.extend(outcome.actions)
         if all_actions:
@@ -108,10 +117,10 @@ class Engine:
         """Synchronous :meth:`aprocess` for scripts, importers and tests."""
         return asyncio.run(self.aprocess(events))
 
-    async def _decide(self, ev: Event) -> Outcome:
+    async def _decide(self, ev: Event, batch_state: dict[str, Any] | None = None) -> Outcome:
         ctx = Context(
             event=ev, db=self.db, settings=self.settings, registry=self.registry, now=self.clock(),
-            dry_run=self.dry_run,
+            dry_run=self.dry_run, batch=batch_state if batch_state is not None else {},
         )
         outcome = Outcome(ev, stored=True)
         if ev.type is EventType.META:

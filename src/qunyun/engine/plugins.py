@@ -98,6 +98,7 @@ class Registry:
     importers: list[Any] = field(default_factory=list)
     template_dirs: list[Any] = field(default_factory=list)
     member_enrichers: list[Callable[..., Any]] = field(default_factory=list)
+    batch_hooks: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
     plugins: list[str] = field(default_factory=list)
     #: the app's Settings, set by open_app/BotTester after loading: for enrichers, projections and jobs
     #: that need their feature section (``registry.settings.feature(...)``); None before that
@@ -134,6 +135,14 @@ class Registry:
     def add_projection(self, fn: Projection, *, name: str | None = None) -> None:
         """Called with each batch of newly stored events (live and imported), in the same transaction."""
         self.projections.append((name or f"{self._current}.{fn.__name__}", fn))
+
+    def add_batch_hook(self, fn: Callable[..., Any], *, name: str | None = None) -> None:
+        """``fn(events, batch_state)`` (sync or async) runs once per batch of new live events, before
+        the per-event policies; whatever it leaves in ``batch_state`` every policy and handler of
+        that batch sees as ``ctx.batch``. This is where vectorized work belongs (one classifier
+        call for 500 messages instead of 500 calls).
+        """
+        self.batch_hooks.append((name or f"{self._current}.{getattr(fn, '__name__', 'hook')}", fn))
 
     # -- faces -------------------------------------------------------------------------------
     def add_cli(self, app: Any, name: str, help: str = "") -> None:
