@@ -53,7 +53,7 @@ bench: $(STAMP) services
 	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 docs: $(STAMP)
-	$(BIN)/python scripts/gen_cli_docs.py > docs/cli.md
+	$(BIN)/typer qunyun.cli.main utils docs --name qunyun --output docs/cli.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
