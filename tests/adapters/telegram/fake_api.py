@@ -8,6 +8,7 @@ Telegram does) and records every call so tests can assert what the adapter asked
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from typing import Any
 
@@ -103,10 +104,8 @@ class FakeBotApi:
                 self.updates = [u for u in self.updates if u.get("update_id", 0) >= offset]
             if not self.updates:
                 self._new.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new.wait(), timeout=min(self.hold, float(params.get("timeout", 0))))
-                except TimeoutError:
-                    pass
             return list(self.updates)
         if method == "sendMessage":
             return {
