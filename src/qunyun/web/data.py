@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from qunyun.engine.plugins import Registry
+from qunyun.i18n import t
 from qunyun.store import queries
 from qunyun.store.queries import GroupRef
 from qunyun.store.tables import EventRow, MemberRow
@@ -99,13 +100,52 @@ def members_page(
 
 
 def extra_member_columns(rows: list[dict[str, Any]]) -> list[str]:
-    """Columns added by enrichers (score, role, reason ...), in first-seen order."""
+    """Table columns added by enrichers (score, role, reason ...), in first-seen order.
+
+    Structured values (dicts, lists such as ``evidence``) stay out of the table (they are in the
+    API and shown as a tooltip); ``X_en``/``X_zh`` next to ``X`` are language variants of one column.
+    """
     seen: dict[str, None] = {}
     for row in rows:
-        for key in row:
-            if key not in MEMBER_BASE and key not in MEMBER_HIDDEN:
-                seen.setdefault(key, None)
+        for key, value in row.items():
+            if key in MEMBER_BASE or key in MEMBER_HIDDEN or isinstance(value, dict | list):
+                continue
+            if key.endswith(("_en", "_zh")) and key[:-3] in row:
+                continue
+            seen.setdefault(key, None)
     return list(seen)
+
+
+def column_label(col: str, lang: str) -> str:
+    """Header of an enricher column: ``col.<name>``, else ``members.col.<name>``, else the name."""
+    for key in (f"col.{col}", f"members.col.{col}"):
+        text = t(key, lang)
+        if text != key:
+            return text
+    return col
+
+
+def member_cell(row: dict[str, Any], col: str, lang: str) -> str:
+    """One enricher cell in the page's language (``X_en`` on English pages, ``members.<col>.<value>``)."""
+    value = row.get(f"{col}_en") if lang == "en" and row.get(f"{col}_en") is not None else row.get(col)
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    text = str(value)
+    key = f"members.{col}.{text}"
+    label = t(key, lang)
+    return text if label == key else label
+
+
+def evidence_text(row: dict[str, Any]) -> str:
+    """The row's ``evidence`` dict as ``key: value`` lines (a tooltip), or ''."""
+    evidence = row.get("evidence")
+    if not isinstance(evidence, dict):
+        return ""
+    return "\n".join(f"{k}: {v}" for k, v in evidence.items())
 
 
 def iso(value: Any) -> Any:

@@ -27,6 +27,7 @@ from qunyun.domain import StaffRole
 from qunyun.engine.plugins import NavItem, Registry
 from qunyun.i18n import normalize_lang, t
 from qunyun.staff import role_at_least
+from qunyun.web import data
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -218,6 +219,9 @@ def render(
         "lang": lang,
         "t": tr,
         "label": label,
+        "column_label": lambda col: data.column_label(col, lang),
+        "cell": lambda row, col: data.member_cell(row, col, lang),
+        "evidence": data.evidence_text,
         "nav": build_nav(qapp.registry, user, lang, request.url.path),
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
