@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 from qunyun.actions import Action, ActionKind, Reason
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.scores import reference_time
-from qunyun.features.members.tables import MemberDailyRow
+from qunyun.features.members.tables import MemberDailyRow, table
 from qunyun.i18n import both, t
 from qunyun.store.queries import GroupRef
 from qunyun.store.tables import IdentityRow
@@ -51,7 +51,7 @@ def leaderboard(
         raise BoardError(f"unknown board {board!r} (one of: {', '.join(BOARDS)})")
     R, rule = reference_time(conn, cfg, ref.platform if ref else None, ref.group_id if ref else None, now)
     start, end = period_range(R, period)
-    d = MemberDailyRow.__table__
+    d = table(MemberDailyRow)
     col = d.c[BOARDS[board]]
     value = func.sum(col).label("value")
     conds = [d.c.day >= start, d.c.day <= end]
@@ -69,7 +69,7 @@ def leaderboard(
     rows = list(conn.execute(q))
     names: dict[tuple[str, str], str | None] = {}
     if rows:
-        i = IdentityRow.__table__
+        i = table(IdentityRow)
         for p, u, n in conn.execute(
             select(i.c.platform, i.c.user_id, i.c.user_name).where(i.c.user_id.in_([r.user_id for r in rows]))
         ):

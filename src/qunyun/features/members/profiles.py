@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from qunyun.events import Event, utcnow
-from qunyun.features.members.tables import MemberDailyRow, ProfileRow
+from qunyun.features.members.tables import MemberDailyRow, ProfileRow, table
 from qunyun.store.tables import IdentityRow, MemberRow, PersonRow
 from qunyun.store.writer import _dialect_insert
 
@@ -127,7 +127,7 @@ def detect_intros(conn: Connection, events: Sequence[Event], intro_days: int) ->
     candidates = [e for e in events if e.is_activity and e.text and len(e.text) >= 6 and INTRO.search(e.text)]
     if not candidates:
         return 0
-    p, m = ProfileRow.__table__, MemberRow.__table__
+    p, m = table(ProfileRow), table(MemberRow)
     filled = 0
     for ev in candidates:
         has = conn.execute(
@@ -174,7 +174,7 @@ def upsert_profile(
     keep_existing: bool = False,
 ) -> None:
     """Set profile fields; with ``keep_existing`` a field staff already filled is not overwritten."""
-    p = ProfileRow.__table__
+    p = table(ProfileRow)
     row = {"platform": platform, "user_id": user_id, "updated_at": now or utcnow(), **values}
     ins = _dialect_insert(conn, p)
     if keep_existing:
@@ -188,7 +188,7 @@ def upsert_profile(
 def linked_accounts(
     conn: Connection, platform: str, user_id: str
 ) -> tuple[int | None, list[tuple[str, str]]]:
-    i = IdentityRow.__table__
+    i = table(IdentityRow)
     pid = conn.execute(select(i.c.person_id).where(i.c.platform == platform, i.c.user_id == user_id)).scalar()
     if pid is None:
         return None, [(platform, user_id)]
@@ -198,7 +198,7 @@ def linked_accounts(
 
 def link(conn: Connection, accounts: Sequence[tuple[str, str]], display_name: str | None = None) -> int:
     """Make the accounts one person (reusing a person one of them already belongs to)."""
-    i = IdentityRow.__table__
+    i = table(IdentityRow)
     pid = None
     for platform, uid in accounts:
         found = conn.execute(
@@ -209,14 +209,12 @@ def link(conn: Connection, accounts: Sequence[tuple[str, str]], display_name: st
         pid = pid or found[0]
     if pid is None:
         pid = conn.execute(
-            PersonRow.__table__.insert().returning(PersonRow.__table__.c.id),
+            table(PersonRow).insert().returning(table(PersonRow).c.id),
             {"display_name": display_name, "created_at": utcnow()},
         ).scalar_one()
     elif display_name:
         conn.execute(
-            update(PersonRow.__table__)
-            .where(PersonRow.__table__.c.id == pid)
-            .values(display_name=display_name)
+            update(table(PersonRow)).where(table(PersonRow).c.id == pid).values(display_name=display_name)
         )
     for platform, uid in accounts:
         conn.execute(update(i).where(i.c.platform == platform, i.c.user_id == uid).values(person_id=pid))
@@ -224,7 +222,7 @@ def link(conn: Connection, accounts: Sequence[tuple[str, str]], display_name: st
 
 
 def unlink(conn: Connection, platform: str, user_id: str) -> bool:
-    i = IdentityRow.__table__
+    i = table(IdentityRow)
     res = conn.execute(
         update(i).where(i.c.platform == platform, i.c.user_id == user_id).values(person_id=None)
     )
@@ -233,13 +231,13 @@ def unlink(conn: Connection, platform: str, user_id: str) -> bool:
 
 def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int = 90) -> dict[str, Any]:
     """Everything about a person: accounts, groups, fields, tags, notes, activity timeline."""
-    i, m, p, d = IdentityRow.__table__, MemberRow.__table__, ProfileRow.__table__, MemberDailyRow.__table__
+    i, m, p, d = table(IdentityRow), table(MemberRow), table(ProfileRow), table(MemberDailyRow)
     if conn.execute(select(i.c.id).where(i.c.platform == platform, i.c.user_id == user_id)).first() is None:
         raise LookupError(f"{platform}:{user_id}")
     pid, accounts = linked_accounts(conn, platform, user_id)
     person = None
     if pid is not None:
-        prow = conn.execute(select(PersonRow.__table__).where(PersonRow.__table__.c.id == pid)).first()
+        prow = conn.execute(select(table(PersonRow)).where(table(PersonRow).c.id == pid)).first()
         person = dict(prow._mapping) if prow else None
     groups, fields, tags, notes, timeline = [], {}, set(), [], []
     for plat, uid in accounts:
@@ -299,7 +297,7 @@ def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int
 def set_tags(
     conn: Connection, platform: str, user_id: str, add: Sequence[str], remove: Sequence[str]
 ) -> list[str]:
-    p = ProfileRow.__table__
+    p = table(ProfileRow)
     current = conn.execute(select(p.c.tags).where(p.c.platform == platform, p.c.user_id == user_id)).scalar()
     tags = sorted((set(current or []) | set(add)) - set(remove))
     upsert_profile(conn, platform, user_id, {"tags": tags})

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from qunyun.events import Event, EventType
 from qunyun.features.members.rollup import project
-from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow, MemberScoreRow
+from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow, MemberScoreRow, table
 from qunyun.store.db import Database
 from qunyun.store.queries import GroupRef
 from qunyun.store.tables import EventRow
@@ -46,13 +46,13 @@ def rebuild_rollup(
     db: Database, ref: GroupRef | None = None, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """Delete and recompute member_daily / member_edges (one group or all); returns events read."""
-    e = EventRow.__table__
+    e = table(EventRow)
     conds = [e.c.platform == ref.platform, e.c.group_id == ref.group_id] if ref else []
     with db.engine.begin() as conn:
-        for table in (MemberDailyRow.__table__, MemberEdgeRow.__table__, MemberScoreRow.__table__):
-            stmt = delete(table)
+        for tbl in (table(MemberDailyRow), table(MemberEdgeRow), table(MemberScoreRow)):
+            stmt = delete(tbl)
             if ref:
-                stmt = stmt.where(table.c.platform == ref.platform, table.c.group_id == ref.group_id)
+                stmt = stmt.where(tbl.c.platform == ref.platform, tbl.c.group_id == ref.group_id)
             conn.execute(stmt)
         total = conn.execute(select(func.count()).select_from(e).where(*conds)).scalar_one()
         done, last_id = 0, 0

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, select
 
 from qunyun.features.members.config import MembersConfig, RoleThresholds
 from qunyun.features.members.scores import ensure_scores, pick_clock, reference_time, scores_for
-from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow
+from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow, table
 from qunyun.i18n import both, t
 from qunyun.store.queries import GroupRef
 from qunyun.store.tables import GroupRow, MemberRow
@@ -95,7 +95,7 @@ def _quantile(values: list[int], q: float) -> float:
 
 
 def group_type(conn: Connection, ref: GroupRef) -> str:
-    g = GroupRow.__table__
+    g = table(GroupRow)
     value = conn.execute(
         select(g.c.type).where(g.c.platform == ref.platform, g.c.group_id == ref.group_id)
     ).scalar()
@@ -130,7 +130,7 @@ def _compute(
     # -- rollup over the windows we need ---------------------------------------------------------
     horizon = max(th.window_days, th.silent_max_days + PRE_SILENCE_DAYS + 1)
     win_start = clock.start(r_day, th.window_days)
-    d = MemberDailyRow.__table__
+    d = table(MemberDailyRow)
     per_user: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for uid, day, msgs in conn.execute(
         select(d.c.user_id, d.c.day, d.c.messages).where(
@@ -157,7 +157,7 @@ def _compute(
     silent_cut = max(float(th.silent_min_messages), _quantile(pre_values, th.silent_top_quantile))
 
     # -- KOL: centrality on the reply + mention graph ---------------------------------------------
-    e = MemberEdgeRow.__table__
+    e = table(MemberEdgeRow)
     edges: dict[tuple[str, str], float] = defaultdict(float)
     received: dict[str, int] = defaultdict(int)
     people: dict[str, set[str]] = defaultdict(set)
@@ -228,7 +228,7 @@ def _compute(
 
     # -- core: top by score among the window's speakers not already admin/newcomer/silent/kol ---------
     speakers = [u for u, st in stats.items() if st.window_messages > 0]
-    m_t = MemberRow.__table__
+    m_t = table(MemberRow)
     speaker_set = set(speakers)
     rest = []
     for row in conn.execute(

@@ -22,6 +22,7 @@ from qunyun.features.members.tables import (
     MemberDailyRow,
     MemberEdgeRow,
     MemberScoreRow,
+    table,
 )
 from qunyun.store.tables import EventRow
 from qunyun.store.writer import _dialect_insert
@@ -70,7 +71,7 @@ def _parent_lookup(conn: Connection, events: Sequence[Event]) -> dict[tuple[str,
         target = _target(ev)
         if target and (ev.platform, ev.group_id, target) not in known:
             wanted[(ev.platform, ev.group_id)].add(target)
-    e = EventRow.__table__
+    e = table(EventRow)
     for (platform, group_id), ids in wanted.items():
         id_list = sorted(ids)
         for start in range(0, len(id_list), 500):
@@ -164,8 +165,8 @@ def aggregate(
             c["leaves"] += 1
         elif typ is EventType.REACTION:
             c["reactions_given"] += 1
-            target = _target(ev)
-            parent = parents.get((p, g, target)) if target else None
+            rtarget = _target(ev)
+            parent = parents.get((p, g, rtarget)) if rtarget else None
             if parent is not None and parent[0] != u:
                 get(p, g, parent[0], d).c["reactions_received"] += 1
     return acc, edges
@@ -189,9 +190,9 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Add counters to member_daily (insert or accumulate). Public: features bump invites, points ..."""
     if not rows:
         return
-    table = MemberDailyRow.__table__
-    ins = _dialect_insert(conn, table)
-    ex, c = ins.excluded, table.c
+    tbl = table(MemberDailyRow)
+    ins = _dialect_insert(conn, tbl)
+    ex, c = ins.excluded, tbl.c
     set_: dict[str, Any] = {name: c[name] + ex[name] for name in ROLLUP_COUNTERS}
     # a minute already counted by the previous batch (same minute at the seam) is not counted twice
     set_["active_minutes"] = (
@@ -207,9 +208,9 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn, func.coalesce(c.last_spoke, ex.last_spoke), func.coalesce(ex.last_spoke, c.last_spoke)
     )
     stmt = ins.on_conflict_do_update(index_elements=["platform", "group_id", "user_id", "day"], set_=set_)
-    full = []
+    full: list[dict[str, Any]] = []
     for r in rows:
-        row = {name: 0 for name in ROLLUP_COUNTERS}
+        row: dict[str, Any] = {name: 0 for name in ROLLUP_COUNTERS}
         row.update({"first_minute": None, "last_minute": None, "last_spoke": None})
         row.update(r)
         full.append(row)
@@ -222,13 +223,13 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 def upsert_edges(conn: Connection, edges: dict[tuple[str, str, str, str, date], list[int]]) -> None:
     if not edges:
         return
-    table = MemberEdgeRow.__table__
-    ins = _dialect_insert(conn, table)
+    tbl = table(MemberEdgeRow)
+    ins = _dialect_insert(conn, tbl)
     stmt = ins.on_conflict_do_update(
         index_elements=["platform", "group_id", "src", "dst", "day"],
         set_={
-            "replies": table.c.replies + ins.excluded.replies,
-            "mentions": table.c.mentions + ins.excluded.mentions,
+            "replies": tbl.c.replies + ins.excluded.replies,
+            "mentions": tbl.c.mentions + ins.excluded.mentions,
         },
     )
     rows = [
@@ -247,8 +248,8 @@ def mark_dirty(conn: Connection, members: Iterable[tuple[str, str, str]]) -> Non
         keys.add((p, COMMUNITY, u))
     if not keys:
         return
-    table = MemberScoreRow.__table__
-    ins = _dialect_insert(conn, table)
+    tbl = table(MemberScoreRow)
+    ins = _dialect_insert(conn, tbl)
     stmt = ins.on_conflict_do_update(index_elements=["platform", "group_id", "user_id"], set_={"dirty": True})
     rows = [
         {

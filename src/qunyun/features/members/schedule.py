@@ -11,6 +11,7 @@ from qunyun.engine.executor import submit_actions
 from qunyun.events import utcnow
 from qunyun.features.members.config import LeaderboardPost, MembersConfig
 from qunyun.features.members.leaderboard import board_action, leaderboard
+from qunyun.features.members.tables import table
 from qunyun.store.db import Database
 from qunyun.store.queries import resolve_group
 from qunyun.store.tables import KeyValueRow
@@ -27,7 +28,7 @@ def post_due_boards(db: Database, cfg: MembersConfig, *, dry_run: bool, now: dat
     """Submit every configured post whose cron time passed since its last run; returns how many."""
     now = now or utcnow()
     posted = 0
-    kv = KeyValueRow.__table__
+    kv = table(KeyValueRow)
     for post in cfg.leaderboard_posts:
         key = _key(post)
         with db.engine.begin() as conn:

@@ -31,7 +31,7 @@ from qunyun.events import utcnow
 from qunyun.features.members.clock import ActiveDayClock, Clock
 from qunyun.features.members.config import MembersConfig, Weights
 from qunyun.features.members.rollup import COMMUNITY
-from qunyun.features.members.tables import MemberDailyRow, MemberScoreRow
+from qunyun.features.members.tables import MemberDailyRow, MemberScoreRow, table
 from qunyun.store.tables import KeyValueRow, MemberRow
 from qunyun.store.writer import _dialect_insert
 
@@ -79,7 +79,7 @@ def _stored_fingerprint(conn: Connection) -> str | None:
 
 
 def _store_fingerprint(conn: Connection, fingerprint: str, now: datetime) -> None:
-    kv = KeyValueRow.__table__
+    kv = table(KeyValueRow)
     ins = _dialect_insert(conn, kv)
     conn.execute(
         ins.on_conflict_do_update(
@@ -97,7 +97,7 @@ def refresh_scores(
     fingerprint = cfg.score_fingerprint()
     if _stored_fingerprint(conn) != fingerprint:
         full = True
-    d, s = MemberDailyRow.__table__, MemberScoreRow.__table__
+    d, s = table(MemberDailyRow), table(MemberScoreRow)
     cols = [d.c[name] for name in _COLS]
     if full:
         per_group = conn.execute(select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols))
@@ -176,9 +176,9 @@ def refresh_scores(
 
 
 def needs_refresh(conn: Connection, cfg: MembersConfig) -> bool:
-    s = MemberScoreRow.__table__
+    s = table(MemberScoreRow)
     if _stored_fingerprint(conn) != cfg.score_fingerprint():
-        return conn.execute(select(func.count()).select_from(MemberDailyRow.__table__)).scalar_one() > 0
+        return conn.execute(select(func.count()).select_from(table(MemberDailyRow))).scalar_one() > 0
     return conn.execute(select(s.c.user_id).where(s.c.dirty.is_(True)).limit(1)).first() is not None
 
 
@@ -202,7 +202,7 @@ def reference_time(
     now = now or utcnow()
     if cfg.reference == "now":
         return now, "now"
-    m = MemberRow.__table__
+    m = table(MemberRow)
     conds = []
     if platform is not None:
         conds.append(m.c.platform == platform)
@@ -222,7 +222,7 @@ def active_clocks(
     conn: Connection, platform: str | None = None, group_id: str | None = None
 ) -> dict[tuple[str, str], ActiveDayClock]:
     """(platform, group_id) → the group's active-day clock; (platform, '*') → the whole platform's."""
-    d = MemberDailyRow.__table__
+    d = table(MemberDailyRow)
     conds = [d.c.messages > 0]
     if platform is not None:
         conds.append(d.c.platform == platform)
@@ -254,7 +254,7 @@ def scores_for(
     clock: Clock | None = None,
 ) -> dict[str, float]:
     """user_id → score on the reference day, for one group (or ``'*'`` = community-wide)."""
-    s = MemberScoreRow.__table__
+    s = table(MemberScoreRow)
     clock = clock or Clock()
     column = s.c.score_active if clock.kind == "active_days" else s.c.score
     rows = conn.execute(

@@ -7,9 +7,9 @@ any date range and any later metric can be computed without re-reading raw messa
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qunyun.store.tables import TZ, Base
@@ -132,3 +132,8 @@ ROLLUP_COUNTERS = (
     "joins",
     "leaves",
 )
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Table, typed as such (``Model.__table__`` is typed as a plain FromClause)."""
+    return cast(Table, model.__table__)

@@ -18,7 +18,7 @@ from qunyun.engine.executor import submit_actions
 from qunyun.events import utcnow
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.scores import credit, reference_time
-from qunyun.features.members.tables import MemberDailyRow
+from qunyun.features.members.tables import MemberDailyRow, table
 from qunyun.features.tiers.config import ChainSpec, TiersConfig
 from qunyun.features.tiers.tables import TierChainRow, TierMoveRow, TierPlanRow
 from qunyun.i18n import both
@@ -41,7 +41,7 @@ def chains(conn: Connection, cfg: TiersConfig) -> dict[str, tuple[ChainSpec, str
 
 
 def save_chain(conn: Connection, name: str, spec: ChainSpec, now: datetime | None = None) -> None:
-    t = TierChainRow.__table__
+    t = table(TierChainRow)
     ins = _dialect_insert(conn, t)
     conn.execute(
         ins.on_conflict_do_update(
@@ -78,7 +78,7 @@ def make_plan(
     # one reference for the whole chain: the latest of the tiers' own references
     ref_time = max(reference_time(conn, mcfg, platform, gid, now)[0] for gid in gids)
     start_day = ref_time.date() - timedelta(days=spec.period_days - 1)
-    m = MemberRow.__table__
+    m = table(MemberRow)
     members: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # group -> user -> row
     for row in conn.execute(
         select(m.c.group_id, m.c.user_id, m.c.user_name, m.c.first_seen, m.c.is_admin, m.c.status).where(
@@ -87,7 +87,7 @@ def make_plan(
     ):
         if row.status == "active":
             members[row.group_id][row.user_id] = dict(row._mapping)
-    d = MemberDailyRow.__table__
+    d = table(MemberDailyRow)
     activity: dict[tuple[str, str], float] = defaultdict(float)
     cols = [
         d.c[c]
@@ -118,12 +118,12 @@ def make_plan(
     skipped: list[dict[str, Any]] = []
     for i, gid in enumerate(gids):
         eligible = []
-        for uid, row in members[gid].items():
+        for uid, mrow in members[gid].items():
             why = None
-            first = row["first_seen"]
+            first = mrow["first_seen"]
             if first is not None and first.tzinfo is None:
                 first = first.replace(tzinfo=ref_time.tzinfo)
-            if row["is_admin"] or mcfg.is_admin(platform, gid, uid):
+            if mrow["is_admin"] or mcfg.is_admin(platform, gid, uid):
                 why = "staff"
             elif spec.listed(spec.exempt, platform, uid):
                 why = "exempt"
@@ -159,7 +159,7 @@ def make_plan(
                     _move(spec, i, i + 1, "down", uid, members[gid][uid], activity[(gid, uid)], rank, n)
                 )
     res = conn.execute(
-        TierPlanRow.__table__.insert().returning(TierPlanRow.__table__.c.id),
+        table(TierPlanRow).insert().returning(table(TierPlanRow).c.id),
         {
             "chain": name,
             "status": "draft",
@@ -177,7 +177,7 @@ def make_plan(
     if moves:
         for mv in moves:
             mv["plan_id"] = plan_id
-        conn.execute(TierMoveRow.__table__.insert(), moves)
+        conn.execute(table(TierMoveRow).insert(), moves)
     return plan_id
 
 
@@ -223,11 +223,11 @@ def _move(
 
 
 def get_plan(conn: Connection, plan_id: int) -> dict[str, Any]:
-    p = TierPlanRow.__table__
+    p = table(TierPlanRow)
     row = conn.execute(select(p).where(p.c.id == plan_id)).first()
     if row is None:
         raise TierError(f"no tier plan with id {plan_id}")
-    mv = TierMoveRow.__table__
+    mv = table(TierMoveRow)
     moves = [
         dict(r._mapping) for r in conn.execute(select(mv).where(mv.c.plan_id == plan_id).order_by(mv.c.id))
     ]
@@ -237,7 +237,7 @@ def get_plan(conn: Connection, plan_id: int) -> dict[str, Any]:
 
 
 def list_plans(conn: Connection, chain: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    p, mv = TierPlanRow.__table__, TierMoveRow.__table__
+    p, mv = table(TierPlanRow), table(TierMoveRow)
     q = select(p.c.id, p.c.chain, p.c.status, p.c.created_at, p.c.reference, p.c.applied_at, p.c.applied_by)
     if chain:
         q = q.where(p.c.chain == chain)
@@ -255,7 +255,7 @@ def drop_move(conn: Connection, plan_id: int, move_id: int, dropped: bool = True
     plan = get_plan(conn, plan_id)
     if plan["status"] != "draft":
         raise TierError(f"plan {plan_id} is {plan['status']}; only a draft can be edited")
-    mv = TierMoveRow.__table__
+    mv = table(TierMoveRow)
     res = conn.execute(
         update(mv)
         .where(mv.c.id == move_id, mv.c.plan_id == plan_id)
@@ -277,7 +277,7 @@ def apply_plan(
     names = {t.group_id: _tier_name(spec, i) for i, t in enumerate(spec.tiers)}
     hours = spec.grace_hours
     actions: list[Action] = []
-    mv = TierMoveRow.__table__
+    mv = table(TierMoveRow)
     for move in plan["moves"]:
         if move["dropped"]:
             continue
@@ -324,8 +324,8 @@ def apply_plan(
         )
     submit_actions(conn, actions, dry_run=dry_run, actor=actor, now=now)
     conn.execute(
-        update(TierPlanRow.__table__)
-        .where(TierPlanRow.__table__.c.id == plan_id)
+        update(table(TierPlanRow))
+        .where(table(TierPlanRow).c.id == plan_id)
         .values(status="applied", applied_at=now, applied_by=actor)
     )
     return actions
@@ -334,7 +334,7 @@ def apply_plan(
 def due_removals(conn: Connection, *, dry_run: bool, now: datetime | None = None) -> list[Action]:
     """Queue the removals whose grace period has passed (a job runs this every few minutes)."""
     now = now or utcnow()
-    mv = TierMoveRow.__table__
+    mv = table(TierMoveRow)
     rows = list(
         conn.execute(
             select(mv).where(
