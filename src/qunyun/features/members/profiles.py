@@ -239,7 +239,11 @@ def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int
     if pid is not None:
         prow = conn.execute(select(table(PersonRow)).where(table(PersonRow).c.id == pid)).first()
         person = dict(prow._mapping) if prow else None
-    groups, fields, tags, notes, timeline = [], {}, set(), [], []
+    groups: list[dict[str, Any]] = []
+    fields: dict[str, Any] = {}
+    tags: set[str] = set()
+    notes: list[str] = []
+    timeline: list[dict[str, Any]] = []
     for plat, uid in accounts:
         for r in conn.execute(
             select(
@@ -268,14 +272,14 @@ def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int
             select(func.max(d.c.day)).where(d.c.platform == plat, d.c.user_id == uid)
         ).scalar()
         if last is not None:
-            for r in conn.execute(
+            for t in conn.execute(
                 select(d.c.day, d.c.group_id, d.c.messages, d.c.replies_received, d.c.joins, d.c.leaves)
                 .where(
                     d.c.platform == plat, d.c.user_id == uid, d.c.day > last - timedelta(days=timeline_days)
                 )
                 .order_by(d.c.day)
             ):
-                timeline.append({"platform": plat, **dict(r._mapping)})
+                timeline.append({"platform": plat, **dict(t._mapping)})
     return {
         "platform": platform,
         "user_id": user_id,
