@@ -23,7 +23,7 @@ from qunyun.engine.executor import FAILED, submit_actions
 from qunyun.engine.ingest import import_file
 from qunyun.engine.plugins import Plugin
 from qunyun.staff import create_token, create_user
-from qunyun.store.tables import OutboxRow
+from qunyun.store.tables import AuditRow, OutboxRow
 from qunyun.web.deps import csrf_protect, render, require_role
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -143,6 +143,7 @@ def build_app(
             .where(OutboxRow.__table__.c.id == ids[0])
             .values(status=FAILED, attempts=5, last_error="group 1001: bot is not an admin")
         )
+        conn.execute(update(AuditRow.__table__).where(AuditRow.__table__.c.outbox_id == ids[0]).values(status=FAILED))
     return qapp
 
 
