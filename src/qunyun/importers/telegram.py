@@ -189,9 +189,8 @@ class TelegramExportImporter:
         self, msg: Any, chat: dict[str, Any], state: dict[str, Any], fallback: str
     ) -> Iterator[Record]:
         n = state["ordinal"]
-        raw_text = _short(msg)
         if not isinstance(msg, dict):
-            yield Rejected(n, f"message #{n} is not an object", raw_text)
+            yield Rejected(n, f"message #{n} is not an object", _short(msg))
             return
         if "id" in chat:
             group_id = self.options.group or chat_id_for(chat["id"], chat.get("type"))
@@ -200,7 +199,7 @@ class TelegramExportImporter:
         group_name = chat.get("name") if isinstance(chat.get("name"), str) else None
         mid_raw = msg.get("id")
         if not isinstance(mid_raw, int | float) or isinstance(mid_raw, bool):
-            yield Rejected(n, f"message #{n} has no numeric id", raw_text)
+            yield Rejected(n, f"message #{n} has no numeric id", _short(msg))
             return
         mid_int = int(mid_raw)
         last = state["last_id"]
@@ -209,7 +208,7 @@ class TelegramExportImporter:
         try:
             when = self._time(msg)
         except ValueError as exc:
-            yield Rejected(n, f"message #{n} (id {mid_int}): {exc}", raw_text)
+            yield Rejected(n, f"message #{n} (id {mid_int}): {exc}", _short(msg))
             return
         kind = msg.get("type")
         base: dict[str, Any] = {
@@ -223,10 +222,10 @@ class TelegramExportImporter:
                 yield from self._service(msg, base, message_id)
                 return
             if kind != "message":
-                yield Rejected(n, f"message #{n} (id {mid_int}): unknown type {kind!r}", raw_text)
+                yield Rejected(n, f"message #{n} (id {mid_int}): unknown type {kind!r}", _short(msg))
                 return
             if msg.get("from_id") is None:
-                yield Rejected(n, f"message #{n} (id {mid_int}): no from_id", raw_text)
+                yield Rejected(n, f"message #{n} (id {mid_int}): no from_id", _short(msg))
                 return
             text = flatten_text(msg.get("text"))
             segments, mentions = _entities(msg)
@@ -255,7 +254,7 @@ class TelegramExportImporter:
                 raw=_jsonable(extra),
             )
         except ValueError as exc:  # pydantic validation
-            yield Rejected(n, f"message #{n} (id {mid_int}): {reason_of(exc)}", raw_text)
+            yield Rejected(n, f"message #{n} (id {mid_int}): {reason_of(exc)}", _short(msg))
 
     def _service(self, msg: dict[str, Any], base: dict[str, Any], message_id: str) -> Iterator[Event]:
         action = str(msg.get("action") or "service")
