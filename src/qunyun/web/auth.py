@@ -84,8 +84,11 @@ class AuthGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
         path: str = scope["path"]
+        if path.startswith(PUBLIC_PREFIXES):  # assets: no user lookup, no session work
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
         api = is_api(path)
         user: dict[str, Any] | None = None
         via = None
