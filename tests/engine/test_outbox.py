@@ -291,3 +291,32 @@ async def test_submit_with_delays_holds_a_broadcast_back(db: Database) -> None:
     ]
     with pytest.raises(ValueError, match="delays has 1 entries for 2 actions"):
         queue(db, [send(group="1"), send(group="2")], clock, delays=[0])
+
+
+class StaffOnlyAdapter(LoopbackAdapter):
+    """Like a WeCom robot: cannot kick; offers a staff task instead."""
+
+    def staff_task(self, action: Action) -> Action | None:
+        if action.kind is ActionKind.KICK:
+            return Action(
+                kind=ActionKind.NOTIFY_STAFF,
+                platform=action.platform,
+                group_id=action.group_id,
+                text=f"please remove {action.user_id}",
+                reason=action.reason,
+                source="test.staff",
+                idempotency_key=f"staff:{action.idempotency_key}",
+            )
+        return None
+
+
+async def test_unsupported_action_becomes_a_staff_task(db: Database) -> None:
+    clock = Clock()
+    kick = Action(kind=ActionKind.KICK, platform="qq", group_id="g1", user_id="u1", reason=R, source="test")
+    queue(db, [kick, send(group="g1")], clock)
+    adapter = StaffOnlyAdapter("qq")
+    report = await dispatcher(db, adapter, clock).dispatch()
+    assert report.staff == 1 and report.sent == 1 and [a.kind for a in adapter.executed] == [ActionKind.SEND_MESSAGE]
+    first = rows(db)[0]
+    assert first.status == "staff" and "handed to staff" in first.last_error and "g1" in first.last_error
+    assert [n.source for n in alerts(db)] == ["test.staff"]

@@ -175,3 +175,24 @@ def test_unknown_protocol_is_a_clear_config_error(sqlite_url: str) -> None:
     with pytest.raises(ConfigError, match=r"accounts\[0\].*needs url"):
         BotRunner(app)
     app.close()
+
+
+async def test_serve_with_bot_runs_both_and_stops_on_sigterm(sqlite_url: str) -> None:
+    import os
+    import signal
+
+    from fastapi import FastAPI
+
+    from qunyun.run.runner import serve_with_bot
+
+    async with FakeOneBot() as impl:
+        app = make_app(sqlite_url, [{"name": "main", "protocol": "onebot", "mode": "ws", "url": impl.url}])
+        web = FastAPI()
+        task = asyncio.create_task(serve_with_bot(app, web, "127.0.0.1", 0))
+        await until(lambda: impl.connections)
+        await impl.push(p.group_message(1), p.group_message(2))
+        await until(lambda: count(app, EventRow) == 2)
+        os.kill(os.getpid(), signal.SIGTERM)  # the runner's handler: graceful stop of bot and web
+        summary = await asyncio.wait_for(task, 15)
+        assert summary["ingest"]["stored"] == 2
+    app.close()

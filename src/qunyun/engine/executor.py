@@ -42,6 +42,8 @@ PENDING, SENT, CONFIRMED, UNKNOWN, FAILED, DRY_RUN, CANCELLED = (
 )
 #: claimed by a dispatcher, platform call in flight (left behind only by a crash)
 SENDING = "sending"
+#: the platform cannot do it (WeCom robots cannot kick ...): replaced by a notify_staff task
+STAFF = "staff"
 #: actions that never leave qunyun: they become tasks for staff (and are audited)
 LOCAL_KINDS = {ActionKind.NOTIFY_STAFF}
 
@@ -52,6 +54,7 @@ class DispatchReport:
     failed: int = 0
     deferred: int = 0
     retried: int = 0
+    staff: int = 0
 
 
 def submit_actions(
@@ -73,9 +76,7 @@ def submit_actions(
     now = now or utcnow()
     ob = OUTBOX
     ins = _dialect_insert(conn, ob)
-    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        ob.c.id, ob.c.idempotency_key
-    )
+    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(ob.c.id, ob.c.idempotency_key)
     new_ids: list[int] = []
     if delays is not None and len(delays) != len(actions):
         raise ValueError(f"delays has {len(delays)} entries for {len(actions)} actions")
@@ -192,9 +193,7 @@ class Dispatcher:
             await self._one(row, report)
         return report
 
-    def _defer(
-        self, row: Any, seconds: float, now: datetime, report: DispatchReport, why: str | None = None
-    ) -> None:
+    def _defer(self, row: Any, seconds: float, now: datetime, report: DispatchReport, why: str | None = None) -> None:
         values: dict[str, Any] = {"next_attempt_at": now + timedelta(seconds=seconds), "updated_at": now}
         if why:
             values["last_error"] = why
@@ -225,6 +224,23 @@ class Dispatcher:
         adapter = adapter or self.adapter_for(row.platform, row.account)
         if adapter is None:
             self._retry_or_fail(row, f"no adapter connected for {row.platform}", now, report, retry_after=30)
+            return
+        staff_task = getattr(adapter, "staff_task", None)
+        task = staff_task(action) if staff_task is not None else None
+        if task is not None:  # the bot may not do this itself: a human does it, the queue says so
+            with self.db.engine.begin() as conn:
+                submit_actions(conn, [task], dry_run=False, now=now)
+                _set_status(
+                    conn,
+                    row.id,
+                    {
+                        "status": STAFF,
+                        "last_error": f"{row.platform} cannot {row.kind} in group {row.group_id or '-'}: "
+                        "handed to staff",
+                        "updated_at": now,
+                    },
+                )
+            report.staff += 1
             return
         if not adapter.supports(action):
             with self.db.engine.begin() as conn:
@@ -372,9 +388,7 @@ def staff_alert(
         platform=platform,
         group_id=group_id,
         text=t(msg, "en", **fmt),
-        reason=Reason(
-            zh=t(msg, "zh-CN", **fmt), en=t(msg, "en", **fmt), evidence={k: str(v) for k, v in fmt.items()}
-        ),
+        reason=Reason(zh=t(msg, "zh-CN", **fmt), en=t(msg, "en", **fmt), evidence={k: str(v) for k, v in fmt.items()}),
         source="outbox",
         idempotency_key=f"outbox:{key}"[:128],
     )
@@ -391,14 +405,10 @@ def recover_interrupted(db: Database, now: datetime | None = None) -> list[int]:
     ob = OUTBOX
     with db.engine.begin() as conn:
         rows = list(
-            conn.execute(
-                select(ob.c.id, ob.c.platform, ob.c.account, ob.c.group_id).where(ob.c.status == SENDING)
-            )
+            conn.execute(select(ob.c.id, ob.c.platform, ob.c.account, ob.c.group_id).where(ob.c.status == SENDING))
         )
         for row in rows:
-            error = (
-                f"group {row.group_id or '-'}: interrupted while sending (qunyun stopped); delivery unknown"
-            )
+            error = f"group {row.group_id or '-'}: interrupted while sending (qunyun stopped); delivery unknown"
             _set_status(conn, row.id, {"status": UNKNOWN, "last_error": error, "updated_at": now})
             staff_alert(
                 conn,
@@ -434,9 +444,7 @@ def confirm_delivered(conn: Connection, platform: str, external_ids: Sequence[st
 def outbox_summary(conn: Connection, *, recent: int = 20) -> dict[str, Any]:
     """Counts by status plus the latest failed/unknown rows with their reason (dashboard, API, CLI)."""
     ob = OUTBOX
-    counts = {
-        status: n for status, n in conn.execute(select(ob.c.status, func.count()).group_by(ob.c.status))
-    }
+    counts = {status: n for status, n in conn.execute(select(ob.c.status, func.count()).group_by(ob.c.status))}
     problems = [
         {
             "id": r.id,
@@ -450,10 +458,7 @@ def outbox_summary(conn: Connection, *, recent: int = 20) -> dict[str, Any]:
             "updated_at": r.updated_at,
         }
         for r in conn.execute(
-            select(ob)
-            .where(ob.c.status.in_([FAILED, UNKNOWN]))
-            .order_by(ob.c.updated_at.desc())
-            .limit(recent)
+            select(ob).where(ob.c.status.in_([FAILED, UNKNOWN])).order_by(ob.c.updated_at.desc()).limit(recent)
         )
     ]
     return {"counts": counts, "problems": problems}

@@ -13,26 +13,16 @@ from qunyun.config import ConfigError
 
 
 def run_command(
-    batch_max: Annotated[
-        int, typer.Option("--batch-max", help="Most events stored in one transaction.")
-    ] = 2000,
-    batch_ms: Annotated[
-        float, typer.Option("--batch-ms", help="Idle wait to gather a batch (milliseconds).")
-    ] = 5.0,
-    no_dispatch: Annotated[
-        bool, typer.Option("--no-dispatch", help="Receive and store only; send nothing.")
-    ] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log connections and errors to stderr.")
-    ] = False,
+    batch_max: Annotated[int, typer.Option("--batch-max", help="Most events stored in one transaction.")] = 2000,
+    batch_ms: Annotated[float, typer.Option("--batch-ms", help="Idle wait to gather a batch (milliseconds).")] = 5.0,
+    no_dispatch: Annotated[bool, typer.Option("--no-dispatch", help="Receive and store only; send nothing.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log connections and errors to stderr.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON summary when stopped.")] = False,
 ) -> None:
     """Run the bot: connect every account of qunyun.toml, store events, send the outbox, run jobs."""
     from qunyun.run.runner import BotRunner
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     app_ = get_app()
     try:
         runner = BotRunner(app_, batch_max=batch_max, batch_wait=batch_ms / 1000, dispatch=not no_dispatch)

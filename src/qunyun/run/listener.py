@@ -17,14 +17,18 @@ from fastapi import FastAPI
 
 
 class Listener:
-    def __init__(self, routers: list[Any], host: str, port: int) -> None:
+    def __init__(
+        self, routers: list[Any], host: str, port: int, *, app: Any = None, log_level: str = "warning"
+    ) -> None:
         import uvicorn
 
         self.host, self.port = host, port
-        self.app = FastAPI(title="qunyun inbound", docs_url=None, redoc_url=None, openapi_url=None)
-        for router in routers:
-            self.app.include_router(router)
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off")
+        if app is None:
+            app = FastAPI(title="qunyun inbound", docs_url=None, redoc_url=None, openapi_url=None)
+            for router in routers:
+                app.include_router(router)
+        self.app = app
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None

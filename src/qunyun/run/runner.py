@@ -48,9 +48,7 @@ def build_adapters(app: QunyunApp, dead_letter: Any, lang: str = "en") -> list[A
         if entry.get("enabled") is False:
             continue
         protocol = str(entry.get("protocol") or entry.get("platform") or "")
-        factory = app.registry.adapters.get(protocol) or app.registry.adapters.get(
-            str(entry.get("platform", ""))
-        )
+        factory = app.registry.adapters.get(protocol) or app.registry.adapters.get(str(entry.get("platform", "")))
         if factory is None:
             known = ", ".join(sorted(app.registry.adapters)) or "-"
             label = entry.get("name") or f"#{index + 1}"
@@ -88,9 +86,7 @@ class BotRunner:
         self.status_interval = status_interval
         self.dispatch_enabled = dispatch
         self.breaker = breaker or CircuitBreaker()
-        self.dispatcher = Dispatcher(
-            app.db, app.settings, self.adapter_for, breaker=self.breaker, route=self._route
-        )
+        self.dispatcher = Dispatcher(app.db, app.settings, self.adapter_for, breaker=self.breaker, route=self._route)
         self.listeners: list[Listener] = []
         self.sent = DispatchReport()
         self.recovered: list[int] = []
@@ -198,7 +194,7 @@ class BotRunner:
         while not self._stop.is_set():
             try:
                 report = await self.dispatcher.dispatch()
-                for f in ("sent", "failed", "deferred", "retried"):
+                for f in ("sent", "failed", "deferred", "retried", "staff"):
                     setattr(self.sent, f, getattr(self.sent, f) + getattr(report, f))
             except Exception:
                 log.exception("dispatch failed")
@@ -294,3 +290,22 @@ class BotRunner:
             "recovered_unknown": self.recovered,
             "outbox": outbox["counts"],
         }
+
+
+async def serve_with_bot(app: QunyunApp, asgi: Any, host: str, port: int) -> dict[str, Any]:
+    """``qunyun serve --with-bot``: the dashboard and the bot process in one event loop.
+
+    SIGINT/SIGTERM stop both (the bot gracefully); if either ends, the other is stopped too.
+    """
+    runner = BotRunner(app)
+    web = Listener([], host, port, app=asgi, log_level="info")
+    await web.start()
+    bot = asyncio.create_task(runner.run(), name="qunyun-bot")
+    try:
+        assert web.task is not None
+        await asyncio.wait({web.task, bot}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        runner.request_stop()
+        summary = await bot
+        await web.stop()
+    return summary

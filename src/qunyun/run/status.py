@@ -42,9 +42,7 @@ def write_status(conn: Connection, rows: dict[str, dict[str, Any]], now: datetim
     conn.execute(stmt, [{"key": k, "value": _jsonable(v), "updated_at": now} for k, v in rows.items()])
 
 
-def read_connections(
-    conn: Connection, *, stale_after: float = 30.0, now: datetime | None = None
-) -> dict[str, Any]:
+def read_connections(conn: Connection, *, stale_after: float = 30.0, now: datetime | None = None) -> dict[str, Any]:
     """Every account's last reported status and the bot process row; ``stale`` when not refreshed."""
     now = now or utcnow()
     accounts: list[dict[str, Any]] = []

@@ -141,3 +141,18 @@ def test_property_garbage_is_an_event_or_a_clear_error(payload: dict[str, Any]) 
 def test_property_any_json_value(value: Any) -> None:
     with contextlib.suppress(OneBotParseError):
         parse_event(value)
+
+
+def test_fast_construction_equals_validation() -> None:
+    for payload in p.ALL_EXAMPLES:
+        ev = parse_event(payload)
+        again = Event.model_validate(ev.model_dump())
+        assert ev == again and ev.model_dump() == again.model_dump()
+        assert ev.model_copy(update={"text": "x"}).text == "x"
+
+
+def test_plain_text_message_keeps_only_text() -> None:
+    payload = p.group_message(1)
+    payload["message"] = [{"type": "text", "data": {"text": "只有文字"}}]
+    ev = parse_event(payload)
+    assert ev.segments == [] and ev.text == "只有文字" and ev.plain_text() == "只有文字"
