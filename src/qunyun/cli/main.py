@@ -299,8 +299,11 @@ def user_token(
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Default from config (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Default from config (8000).")] = None,
+    with_bot: Annotated[
+        bool, typer.Option("--with-bot", help="Also run the bot process (qunyun run) in this process.")
+    ] = False,
 ) -> None:
-    """Run the dashboard and REST API."""
+    """Run the dashboard and REST API (and, with --with-bot, the bot process)."""
     import uvicorn
 
     from qunyun.web.app import create_app
@@ -309,6 +312,16 @@ def serve(
     host = host or app_.settings.web.host
     port = port or app_.settings.web.port
     console.print(tr("serve.start", url=f"http://{host}:{port}/"))
+    if with_bot:
+        import asyncio
+
+        from qunyun.run.runner import serve_with_bot
+
+        try:
+            asyncio.run(serve_with_bot(app_, create_app(app_), host, port))
+        except (OSError, ValueError) as exc:  # a taken port, a wrong [[accounts]] entry
+            fail(str(exc))
+        return
     uvicorn.run(create_app(app_), host=host, port=port, log_level="info")
 
 
