@@ -166,6 +166,8 @@ def test_ingest_events(writer: tuple[TestClient, QunyunApp]) -> None:
         "not an object",
         _ev("api-4", time="2024-06-01T10:00:00"),  # naive time
     ]
+    before = client.get("/api/v1/messages-per-day", headers=operator).json()
+    assert sum(d["messages"] for d in before) == 270 and before[-1]["date"] == "2024-05-30"
     resp = client.post("/api/v1/events", json=batch, headers=operator)
     assert resp.status_code == 200, resp.text
     out = resp.json()
@@ -186,6 +188,8 @@ def test_ingest_events(writer: tuple[TestClient, QunyunApp]) -> None:
         assert "api:opal" in sources
         members = set(conn.execute(select(MemberRow.user_id).where(MemberRow.group_id == "1001")).scalars())
         assert {"u9", "42"} <= members
+    after = client.get("/api/v1/messages-per-day", headers=operator).json()  # the chart cache saw the new event
+    assert sum(d["messages"] for d in after) == 271 and after[-1] == {"date": "2024-06-01", "messages": 1}
     again = client.post("/api/v1/events", json=batch[:2], headers=operator).json()
     assert (again["imported"], again["duplicates"]) == (0, 2)
 

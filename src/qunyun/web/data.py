@@ -7,6 +7,8 @@ They wrap :mod:`qunyun.store.queries` and add the few numbers only the dashboard
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,8 +54,28 @@ def group_detail(conn: Connection, ref: GroupRef) -> dict[str, Any]:
     return data
 
 
+#: per-day series by (database, group, days, newest event id): the query scans the window's events
+#: (~0.5 s at 200k messages), while "has anything arrived since?" is one primary-key lookup
+_PER_DAY_CACHE: OrderedDict[tuple[str, str | None, int, int], list[dict[str, Any]]] = OrderedDict()
+_PER_DAY_LOCK = threading.Lock()
+PER_DAY_CACHE_SIZE = 256
+
+
 def per_day(conn: Connection, ref: GroupRef | None = None, days: int = 60) -> list[dict[str, Any]]:
-    return [{"date": d.isoformat(), "messages": n} for d, n in queries.messages_per_day(conn, ref, days=days)]
+    """Messages per UTC day (``queries.messages_per_day``), cached until a new event is stored."""
+    newest = conn.execute(select(func.max(EventRow.__table__.c.id))).scalar()
+    key = (str(conn.engine.url), None if ref is None else str(ref), days, int(newest or 0))
+    with _PER_DAY_LOCK:
+        hit = _PER_DAY_CACHE.get(key)
+        if hit is not None:
+            _PER_DAY_CACHE.move_to_end(key)
+            return [dict(p) for p in hit]
+    points = [{"date": d.isoformat(), "messages": n} for d, n in queries.messages_per_day(conn, ref, days=days)]
+    with _PER_DAY_LOCK:
+        _PER_DAY_CACHE[key] = points
+        while len(_PER_DAY_CACHE) > PER_DAY_CACHE_SIZE:
+            _PER_DAY_CACHE.popitem(last=False)
+    return [dict(p) for p in points]
 
 
 def chart_series(points: list[dict[str, Any]], name: str) -> dict[str, Any]:
