@@ -97,6 +97,7 @@ def test_whole_account_export_maps_bot_api_ids() -> None:
             "list": [
                 {"name": "Super", "type": "private_supergroup", "id": 1234, "messages": MSGS},
                 {"name": "Basic", "type": "private_group", "id": 55, "messages": MSGS[:1]},
+                {"name": "Ann", "type": "personal_chat", "id": 42, "messages": MSGS[:1]},
             ],
         },
     }
@@ -120,7 +121,15 @@ def test_whole_account_export_maps_bot_api_ids() -> None:
     assert (events[2].type, events[2].user_id, events[2].subtype) == (EventType.JOIN, "9", "invite_link")
     assert (events[3].type, events[3].user_id, events[3].subtype) == (EventType.LEAVE, "9", "left")
     assert (events[4].type, events[4].user_id) == (EventType.COMMAND, "-10099")
-    assert events[-1].group_id == "-55"
+    assert events[-1].group_id == "-55"  # the personal chat is skipped by default
+    with_private = [
+        r
+        for r in TelegramExportImporter()
+        .with_options(private="include")
+        .read(io.BytesIO(orjson.dumps(export)), source="result.json")
+        if isinstance(r, Event)
+    ]
+    assert with_private[-1].group_id == "42" and len(with_private) == len(events) + 1
 
 
 def test_truncated_json_keeps_what_came_before() -> None:

@@ -23,11 +23,13 @@ from typing import Any, BinaryIO
 import ijson
 
 from qunyun.events import Event, EventType, Segment, SegmentType
-from qunyun.importers.base import KnownMembers, Record, Rejected
+from qunyun.importers.base import ImporterError, KnownMembers, Record, Rejected
 from qunyun.importers.common import check_options, parse_time, parse_tz, reason_of, source_stem
 
 _SUPER_TYPES = {"private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 _BASIC_TYPES = {"private_group"}
+#: one-to-one chats of a whole-account export: not groups, skipped unless ``--option private=include``
+_PRIVATE_TYPES = {"personal_chat", "bot_chat", "saved_messages"}
 _ITEM_PREFIXES = {"messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item"}
 _CHAT_PREFIXES = {
     "": "",
@@ -48,6 +50,7 @@ _MEDIA = {
 class _Opts:
     tz: str = "UTC"
     group: str | None = None
+    include_private: bool = False
 
 
 def chat_id_for(export_id: Any, chat_type: str | None) -> str:
@@ -91,11 +94,7 @@ def flatten_text(text: Any) -> str:
 def _entities(msg: dict[str, Any]) -> tuple[list[Segment], list[str]]:
     ents = msg.get("text_entities")
     if not isinstance(ents, list):
-        ents = (
-            [p for p in msg.get("text", []) if isinstance(p, dict)]
-            if isinstance(msg.get("text"), list)
-            else []
-        )
+        ents = [p for p in msg.get("text", []) if isinstance(p, dict)] if isinstance(msg.get("text"), list) else []
     segments: list[Segment] = []
     mentions: list[str] = []
     for ent in ents:
@@ -111,9 +110,7 @@ def _entities(msg: dict[str, Any]) -> tuple[list[Segment], list[str]]:
         elif kind == "mention":
             segments.append(Segment(type=SegmentType.AT, data={"username": text.lstrip("@")}))
         elif kind in ("link", "text_link"):
-            segments.append(
-                Segment(type=SegmentType.LINK, data={"url": ent.get("href") or text, "text": text})
-            )
+            segments.append(Segment(type=SegmentType.LINK, data={"url": ent.get("href") or text, "text": text}))
         else:
             segments.append(Segment.text(text))
     return segments, mentions
@@ -128,14 +125,19 @@ class TelegramExportImporter:
         self._tz: tzinfo = parse_tz(self.options.tz)
 
     def with_options(self, **options: str) -> TelegramExportImporter:
-        """``tz`` for exports without ``date_unixtime`` (default UTC); ``group`` overrides the chat id."""
-        check_options(self.name, options, {"tz", "group"})
+        """``tz`` for exports without ``date_unixtime`` (default UTC); ``group`` overrides the chat id;
+        ``private=include`` also imports one-to-one chats of a whole-account export."""
+        check_options(self.name, options, {"tz", "group", "private"})
         opts = self.options
         if "tz" in options:
             parse_tz(options["tz"])
             opts = replace(opts, tz=options["tz"])
         if "group" in options and options["group"].strip():
             opts = replace(opts, group=options["group"].strip())
+        if "private" in options:
+            if options["private"] not in ("include", "skip"):
+                raise ImporterError(f"option private: expected include or skip, got {options['private']!r}")
+            opts = replace(opts, include_private=options["private"] == "include")
         return TelegramExportImporter(opts)
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -173,11 +175,7 @@ class TelegramExportImporter:
                     state = {"ordinal": 0, "last_id": None}
                     continue
                 parent, _, key = prefix.rpartition(".")
-                if (
-                    key in ("name", "type", "id")
-                    and parent in _CHAT_PREFIXES
-                    and event in ("string", "number")
-                ):
+                if key in ("name", "type", "id") and parent in _CHAT_PREFIXES and event in ("string", "number"):
                     chat[key] = value
         except ijson.JSONError as exc:
             where = f" after message #{state['ordinal']}" if state["ordinal"] else ""
@@ -185,10 +183,10 @@ class TelegramExportImporter:
         except (UnicodeDecodeError, ValueError) as exc:
             yield Rejected(None, f"unreadable export: {exc}", None)
 
-    def _message(
-        self, msg: Any, chat: dict[str, Any], state: dict[str, Any], fallback: str
-    ) -> Iterator[Record]:
+    def _message(self, msg: Any, chat: dict[str, Any], state: dict[str, Any], fallback: str) -> Iterator[Record]:
         n = state["ordinal"]
+        if chat.get("type") in _PRIVATE_TYPES and not self.options.include_private:
+            return
         if not isinstance(msg, dict):
             yield Rejected(n, f"message #{n} is not an object", _short(msg))
             return
@@ -237,9 +235,7 @@ class TelegramExportImporter:
                 if msg.get("sticker_emoji"):
                     data["emoji"] = msg["sticker_emoji"]
                 segments.append(Segment(type=seg_type, data=data))
-            extra = {
-                k: msg[k] for k in ("edited", "forwarded_from", "via_bot", "reactions", "poll") if k in msg
-            }
+            extra = {k: msg[k] for k in ("edited", "forwarded_from", "via_bot", "reactions", "poll") if k in msg}
             reply = msg.get("reply_to_message_id")
             yield Event(
                 **base,
