@@ -124,7 +124,11 @@ def parse_intro(text: str) -> dict[str, Any]:
 
 def detect_intros(conn: Connection, events: Sequence[Event], intro_days: int) -> int:
     """Fill empty profiles from self-introductions of recent joiners in this batch; returns how many."""
-    candidates = [e for e in events if e.is_activity and e.text and len(e.text) >= 6 and INTRO.search(e.text)]
+    candidates = [
+        e
+        for e in events
+        if e.text and not e.text.isascii() and e.is_activity and len(e.text) >= 6 and INTRO.search(e.text)
+    ]
     if not candidates:
         return 0
     p, m = table(ProfileRow), table(MemberRow)

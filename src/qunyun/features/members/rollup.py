@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, literal_column, select, true
 
 from qunyun.events import Event, EventType
 from qunyun.features.members.tables import (
@@ -25,7 +25,7 @@ from qunyun.features.members.tables import (
     table,
 )
 from qunyun.store.tables import EventRow
-from qunyun.store.writer import _dialect_insert
+from qunyun.store.writer import _dialect_insert, executemany_fast
 
 #: rows per upsert: member_daily has 25 columns and SQLite allows 32766 bound variables
 CHUNK = 1000
@@ -49,28 +49,63 @@ def _greatest(conn: Connection, a: Any, b: Any) -> Any:
     return func.max(a, b) if conn.dialect.name == "sqlite" else func.greatest(a, b)
 
 
-class _Acc:
-    """Counters of one (member, group, day) within a batch."""
+_IDX = {name: i for i, name in enumerate(ROLLUP_COUNTERS)}
+(_MSG, _CHARS, _QUEST, _RG, _RR, _HELP, _MG, _MR, _REG, _RER, _INV, _CHK, _JOIN, _LEAVE) = (
+    _IDX[n]
+    for n in (
+        "messages",
+        "chars",
+        "questions",
+        "replies_given",
+        "replies_received",
+        "helpful_replies",
+        "mentions_given",
+        "mentions_received",
+        "reactions_given",
+        "reactions_received",
+        "invites",
+        "checkins",
+        "joins",
+        "leaves",
+    )
+)
+_EPOCH = date(1970, 1, 1)
+_day_cache: dict[int, date] = {}
 
-    __slots__ = ("c", "minutes", "last_spoke")
+
+class _Acc:
+    """Counters of one (member, group, day) within a batch (a list indexed like ROLLUP_COUNTERS)."""
+
+    __slots__ = ("v", "minutes", "last_spoke")
 
     def __init__(self) -> None:
-        self.c: dict[str, float] = defaultdict(int)
+        self.v: list[float] = [0] * len(ROLLUP_COUNTERS)
         self.minutes: set[int] = set()
         self.last_spoke: datetime | None = None
 
 
-def _parent_lookup(conn: Connection, events: Sequence[Event]) -> dict[tuple[str, str, str], tuple[str, bool]]:
-    """message key → (author, was it a question) for every reply_to / reaction target of the batch."""
-    known: dict[tuple[str, str, str], tuple[str, bool]] = {}
-    for ev in events:
-        if ev.is_activity:
-            known[ev.key] = (ev.user_id, is_question(ev.text))
+#: message key → (author, text) of messages that may be replied to
+Parents = dict[tuple[str, str, str], tuple[str, str | None]]
+
+
+def _parent_lookup(conn: Connection, events: Sequence[Event]) -> Parents:
+    """message key → (author, text) for every reply_to / reaction target of the batch."""
+    in_batch: dict[tuple[str, str, str], Event] = {}
     wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
+    targets = []
     for ev in events:
-        target = _target(ev)
-        if target and (ev.platform, ev.group_id, target) not in known:
-            wanted[(ev.platform, ev.group_id)].add(target)
+        if ev.type is EventType.MESSAGE or ev.type is EventType.COMMAND:
+            in_batch[(ev.platform, ev.group_id, ev.message_id)] = ev
+        target = ev.reply_to or (_target(ev) if ev.type is EventType.REACTION else None)
+        if target:
+            targets.append((ev.platform, ev.group_id, target))
+    known: Parents = {}
+    for key in targets:
+        found = in_batch.get(key)
+        if found is not None:
+            known[key] = (found.user_id, found.text)
+        else:
+            wanted[(key[0], key[1])].add(key[2])
     e = table(EventRow)
     for (platform, group_id), ids in wanted.items():
         id_list = sorted(ids)
@@ -82,7 +117,7 @@ def _parent_lookup(conn: Connection, events: Sequence[Event]) -> dict[tuple[str,
                 )
             )
             for mid, uid, text in rows:
-                known[(platform, group_id, mid)] = (uid, is_question(text))
+                known[(platform, group_id, mid)] = (uid, text)
     return known
 
 
@@ -107,11 +142,12 @@ def _inviter(ev: Event) -> str | None:
 
 
 def aggregate(
-    events: Iterable[Event], parents: dict[tuple[str, str, str], tuple[str, bool]]
+    events: Iterable[Event], parents: Parents
 ) -> tuple[dict[Key, _Acc], dict[tuple[str, str, str, str, date], list[int]]]:
     """Fold a batch into per-(member, day) counters and per-(src, dst, day) interaction edges."""
     acc: dict[Key, _Acc] = {}
     edges: dict[tuple[str, str, str, str, date], list[int]] = {}
+    question = _QUESTION.search
 
     def get(p: str, g: str, u: str, d: date) -> _Acc:
         a = acc.get((p, g, u, d))
@@ -124,63 +160,70 @@ def aggregate(
         if typ is EventType.META:
             continue
         p, g, u, t = ev.platform, ev.group_id, ev.user_id, ev.time
-        d = t.date() if t.utcoffset() == _ZERO else t.astimezone(UTC).date()
+        minute = int(t.timestamp()) // 60
+        dn = minute // 1440
+        d = _day_cache.get(dn)
+        if d is None:
+            d = _day_cache[dn] = _EPOCH + timedelta(days=dn)
         a = get(p, g, u, d)
-        c = a.c
+        v = a.v
         if typ is EventType.MESSAGE or typ is EventType.COMMAND:
-            c["messages"] += 1
-            a.minutes.add(int(t.timestamp()) // 60)
+            v[_MSG] += 1
+            a.minutes.add(minute)
             text = ev.text
             if text:
-                c["chars"] += len(text)
-                if _QUESTION.search(text):
-                    c["questions"] += 1
+                v[_CHARS] += len(text)
+                if question(text):
+                    v[_QUEST] += 1
             if a.last_spoke is None or t > a.last_spoke:
                 a.last_spoke = t
             if ev.subtype in _CHECKIN_SUBTYPES:
-                c["checkins"] += 1
+                v[_CHK] += 1
             if ev.reply_to:
-                c["replies_given"] += 1
+                v[_RG] += 1
                 parent = parents.get((p, g, ev.reply_to))
                 if parent is not None and parent[0] != u:
-                    get(p, g, parent[0], d).c["replies_received"] += 1
-                    if parent[1]:
-                        c["helpful_replies"] += 1
-                    edge = edges.setdefault((p, g, u, parent[0], d), [0, 0])
+                    get(p, g, parent[0], d).v[_RR] += 1
+                    if parent[1] and question(parent[1]):
+                        v[_HELP] += 1
+                    edge = edges.get((p, g, u, parent[0], d))
+                    if edge is None:
+                        edge = edges[(p, g, u, parent[0], d)] = [0, 0]
                     edge[0] += 1
             if ev.mentions:
                 for target in set(ev.mentions):
                     if target == u:
                         continue
-                    c["mentions_given"] += 1
-                    get(p, g, target, d).c["mentions_received"] += 1
+                    v[_MG] += 1
+                    get(p, g, target, d).v[_MR] += 1
                     edge = edges.setdefault((p, g, u, target, d), [0, 0])
                     edge[1] += 1
         elif typ is EventType.JOIN:
-            c["joins"] += 1
+            v[_JOIN] += 1
             inviter = _inviter(ev)
             if inviter:
-                get(p, g, inviter, d).c["invites"] += 1
+                get(p, g, inviter, d).v[_INV] += 1
         elif typ is EventType.LEAVE:
-            c["leaves"] += 1
+            v[_LEAVE] += 1
         elif typ is EventType.REACTION:
-            c["reactions_given"] += 1
+            v[_REG] += 1
             rtarget = _target(ev)
-            parent = parents.get((p, g, rtarget)) if rtarget else None
-            if parent is not None and parent[0] != u:
-                get(p, g, parent[0], d).c["reactions_received"] += 1
+            rparent = parents.get((p, g, rtarget)) if rtarget else None
+            if rparent is not None and rparent[0] != u:
+                get(p, g, rparent[0], d).v[_RER] += 1
     return acc, edges
 
 
 def _daily_rows(acc: dict[Key, _Acc]) -> list[dict[str, Any]]:
     rows = []
+    names = ROLLUP_COUNTERS
     for (p, g, u, d), a in acc.items():
-        row: dict[str, Any] = {"platform": p, "group_id": g, "user_id": u, "day": d}
-        for name in ROLLUP_COUNTERS:
-            row[name] = a.c.get(name, 0)
-        row["active_minutes"] = len(a.minutes)
-        row["first_minute"] = min(a.minutes) if a.minutes else None
-        row["last_minute"] = max(a.minutes) if a.minutes else None
+        row: dict[str, Any] = dict(zip(names, a.v, strict=True))
+        row.update(platform=p, group_id=g, user_id=u, day=d)
+        mins = a.minutes
+        row["active_minutes"] = len(mins)
+        row["first_minute"] = min(mins) if mins else None
+        row["last_minute"] = max(mins) if mins else None
         row["last_spoke"] = a.last_spoke
         rows.append(row)
     return rows
@@ -196,7 +239,9 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     set_: dict[str, Any] = {name: c[name] + ex[name] for name in ROLLUP_COUNTERS}
     # a minute already counted by the previous batch (same minute at the seam) is not counted twice
     set_["active_minutes"] = (
-        c.active_minutes + ex.active_minutes - case((c.last_minute == ex.first_minute, 1), else_=0)
+        c.active_minutes
+        + ex.active_minutes
+        - case((c.last_minute == ex.first_minute, literal_column("1")), else_=literal_column("0"))
     )
     set_["first_minute"] = _least(
         conn, func.coalesce(c.first_minute, ex.first_minute), func.coalesce(ex.first_minute, c.first_minute)
@@ -215,8 +260,7 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         row.update(r)
         full.append(row)
     full.sort(key=lambda r: (r["platform"], r["group_id"], r["user_id"], r["day"]))  # stable lock order (PG)
-    for start in range(0, len(full), CHUNK):
-        conn.execute(stmt, full[start : start + CHUNK])
+    _bulk(conn, "members.daily", stmt, full, CHUNK)
     mark_dirty(conn, {(r["platform"], r["group_id"], r["user_id"]) for r in full})
 
 
@@ -236,35 +280,44 @@ def upsert_edges(conn: Connection, edges: dict[tuple[str, str, str, str, date], 
         {"platform": p, "group_id": g, "src": s, "dst": t, "day": d, "replies": v[0], "mentions": v[1]}
         for (p, g, s, t, d), v in sorted(edges.items())
     ]
-    for start in range(0, len(rows), CHUNK * 3):
-        conn.execute(stmt, rows[start : start + CHUNK * 3])
+    _bulk(conn, "members.edges", stmt, rows, CHUNK * 3)
 
 
 def mark_dirty(conn: Connection, members: Iterable[tuple[str, str, str]]) -> None:
-    """Flag scores (per group and community-wide) as needing a refresh."""
-    keys = set()
-    for p, g, u in members:
-        keys.add((p, g, u))
-        keys.add((p, COMMUNITY, u))
+    """Flag members' scores as needing a refresh (their community-wide score follows, see refresh_scores)."""
+    keys = sorted(set(members))
     if not keys:
         return
     tbl = table(MemberScoreRow)
     ins = _dialect_insert(conn, tbl)
-    stmt = ins.on_conflict_do_update(index_elements=["platform", "group_id", "user_id"], set_={"dirty": True})
+    stmt = ins.on_conflict_do_update(
+        index_elements=["platform", "group_id", "user_id"], set_={"dirty": true()}
+    )
     rows = [
         {
             "platform": p,
             "group_id": g,
             "user_id": u,
             "score": 0.0,
+            "score_active": 0.0,
             "anchor_day": None,
             "dirty": True,
             "computed_at": None,
         }
-        for p, g, u in sorted(keys)
+        for p, g, u in keys
     ]
-    for start in range(0, len(rows), CHUNK * 2):
-        conn.execute(stmt, rows[start : start + CHUNK * 2])
+    _bulk(conn, "members.dirty", stmt, rows, CHUNK * 2)
+
+
+def _bulk(conn: Connection, name: str, stmt: Any, rows: list[dict[str, Any]], chunk: int) -> None:
+    """executemany of an upsert: the compiled-once fast path on SQLite, chunked executes elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        executemany_fast(conn, name, stmt, list(rows[0]), rows)
+        return
+    for start in range(0, len(rows), chunk):
+        conn.execute(stmt, rows[start : start + chunk])
 
 
 def project(conn: Connection, events: Sequence[Event]) -> None:

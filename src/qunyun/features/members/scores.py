@@ -111,11 +111,15 @@ def refresh_scores(
             .join(s, dirty_group)
             .where(s.c.dirty.is_(True))
         )
-        dirty_comm = and_(s.c.platform == d.c.platform, s.c.group_id == COMMUNITY, s.c.user_id == d.c.user_id)
+        # a member's community-wide score is stale when any of their group scores is
+        dirty_users = (
+            select(s.c.platform, s.c.user_id).where(s.c.dirty.is_(True), s.c.group_id != COMMUNITY).distinct()
+        ).subquery()
         community = conn.execute(
-            select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols)
-            .join(s, dirty_comm)
-            .where(s.c.dirty.is_(True))
+            select(d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *cols).join(
+                dirty_users,
+                and_(dirty_users.c.platform == d.c.platform, dirty_users.c.user_id == d.c.user_id),
+            )
         )
     w, hl = cfg.weights, cfg.half_life_days
     # key -> list of (day, credit)
