@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time as _time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +26,10 @@ from qunyun.events import Event, EventType
 from qunyun.i18n import both
 from qunyun.store.tables import MemberRow, OutboxRow
 
+from .config import SpamRulesConfig
 from .ladder import delete_action, escalate, key, record_strike
 from .review import create_review, set_actions
-from .scope import ModerationSettings, effective_rules, is_whitelisted, list_entries, scopes_for, trust_bonus
+from .scope import ModerationSettings, effective_rules, is_whitelisted, list_entries, scopes_for, trusted_members
 from .tables import Community, community_of, tbl
 from .waves import SOURCE as WAVE_SOURCE
 from .waves import WaveResult, WaveTracker, set_status
@@ -36,12 +39,28 @@ if TYPE_CHECKING:
     from qunyun.engine.context import Context
     from qunyun.engine.plugins import Registry
 
-    from .detector import Verdict
+    from .detector import Detector, Verdict
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 #: platform roles that mark a group's owner/admins in adapters' raw payloads (OneBot sender.role)
 ADMIN_ROLES = {"owner", "admin", "administrator", "creator"}
+
+
+#: rules, communities and trust are re-read this often (an edit elsewhere applies within this delay)
+CACHE_SECONDS = 10.0
+#: how often the current model is asked for (it changes after ``retrain``)
+MODEL_CHECK_SECONDS = 60.0
+
+
+@dataclass(slots=True)
+class _GroupState:
+    expires: float
+    cfg: ModerationSettings
+    community: Community
+    entries: list[dict[str, Any]]
+    rules: SpamRulesConfig
+    rules_key: str
 
 
 class TrustedCache:
@@ -96,6 +115,10 @@ class ModerationPlugin:
         self._trackers: dict[str, WaveTracker] = {}
         self._floods: dict[str, Any] = {}
         self._cfg_cache: tuple[int, str, ModerationSettings] | None = None
+        self._groups: dict[tuple[str, str], _GroupState] = {}
+        self._detectors: dict[tuple[str, int], Detector] = {}
+        self._model: tuple[float, Any] | None = None
+        self._trust: tuple[float, dict[tuple[str, str], float]] | None = None
 
     # -- registration --------------------------------------------------------------------------
     def setup(self, registry: Registry) -> None:
@@ -187,9 +210,8 @@ class ModerationPlugin:
             return []
         text = ev.plain_text()
         with ctx.db.engine.begin() as conn:
-            community = community_of(conn, ev.platform, ev.group_id)
-            entries = list_entries(conn, scopes_for(ev.platform, ev.group_id, community.key))
-            rules = effective_rules(cfg, conn, ev.platform, ev.group_id, community, entries)
+            gs = self.group_state(conn, cfg, ev.platform, ev.group_id)
+            community, entries, rules = gs.community, gs.entries, gs.rules
             if not rules.enabled:
                 return []
             m = tbl(MemberRow)
@@ -200,9 +222,9 @@ class ModerationPlugin:
             ).first()
             if self.is_trusted(conn, cfg, ev, entries, member) or members_admin(ctx.settings, ev):
                 return []
-            verdict, newcomer = self._detect(cfg, rules, ev, text, member)
+            verdict, newcomer = self._detect(cfg, gs, ev, text, member)
             ctx.state["moderation"] = verdict.to_dict()
-            bonus = trust_bonus(conn, ev.platform, ev.user_id)
+            bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
             threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
             is_spam = verdict.score >= threshold
             actions: list[Action] = []
@@ -221,23 +243,82 @@ class ModerationPlugin:
                     dry_run=ctx.dry_run,
                 )
                 if wave is not None and wave.incident is not None:
-                    actions = self._wave_actions(conn, cfg, ctx, community, wave)
+                    # re-read the community: a group added since the cache filled must be banned from too
+                    fresh = community_of(conn, ev.platform, ev.group_id)
+                    actions = self._wave_actions(conn, cfg, ctx, fresh, wave)
             if not actions and is_spam:
-                actions = self._ladder_actions(conn, cfg, ctx, community, verdict, newcomer, member)
+                fresh = community_of(conn, ev.platform, ev.group_id)
+                actions = self._ladder_actions(conn, cfg, ctx, fresh, verdict, newcomer, member)
         if any(a.kind is not ActionKind.NOTIFY_STAFF for a in actions):
             ctx.stop("spam")
         return actions
 
-    def _detect(self, cfg: ModerationSettings, rules: Any, ev: Event, text: str, member: Any) -> tuple[Verdict, bool]:
-        from .detector import DetectContext, get_detector
+    def _detect(
+        self, cfg: ModerationSettings, gs: _GroupState, ev: Event, text: str, member: Any
+    ) -> tuple[Verdict, bool]:
+        from .detector import DetectContext
 
+        rules = gs.rules
         extra = list(self.flood(cfg).observe(ev, rules))
         newcomer = any(f.code == "newcomer" for f in extra)
         if not newcomer and member is not None and rules.newcomer_messages > 0:
             newcomer = member.messages <= rules.newcomer_messages and member.joined_at is not None
         extra = [f for f in extra if f.code != "newcomer"]
         context = DetectContext.from_event(ev, rules, newcomer=newcomer, extra=extra)
-        return get_detector(rules).detect(text, context=context), newcomer
+        return self.detector(gs).detect(text, context=context), newcomer
+
+    # -- caches (the message path must not re-read rules, communities and the model each time) ----
+    def group_state(self, conn: Connection, cfg: ModerationSettings, platform: str, group_id: str) -> _GroupState:
+        """Community, rule lists and effective rules of a group, re-read at most every CACHE_SECONDS."""
+        key = (platform, group_id)
+        now = _time.monotonic()
+        st = self._groups.get(key)
+        if st is not None and st.expires > now and st.cfg is cfg:
+            return st
+        community = community_of(conn, platform, group_id)
+        entries = list_entries(conn, scopes_for(platform, group_id, community.key))
+        rules = effective_rules(cfg, conn, platform, group_id, community, entries)
+        if len(self._groups) > 20_000:
+            self._groups.clear()
+        st = self._groups[key] = _GroupState(
+            now + CACHE_SECONDS, cfg, community, entries, rules, rules.model_dump_json()
+        )
+        return st
+
+    def detector(self, gs: _GroupState) -> Detector:
+        """A compiled detector per rule set, holding the current model (re-checked every minute)."""
+        from . import classifier
+        from .detector import Detector
+
+        model = None
+        if gs.rules.use_model and gs.rules.model_weight > 0:
+            now = _time.monotonic()
+            if self._model is None or self._model[0] < now:
+                self._model = (now + MODEL_CHECK_SECONDS, classifier.get_model())
+            model = self._model[1]
+        key = (gs.rules_key, id(model))
+        det = self._detectors.get(key)
+        if det is None:
+            if len(self._detectors) > 64:
+                self._detectors.clear()
+            det = self._detectors[key] = Detector(gs.rules, model=model)
+        return det
+
+    def trust_bonus(self, conn: Connection, platform: str, user_id: str) -> float:
+        """Trust bonuses of every member (a small table), re-read at most every CACHE_SECONDS."""
+        now = _time.monotonic()
+        if self._trust is None or self._trust[0] < now:
+            self._trust = (
+                now + CACHE_SECONDS,
+                {(r["platform"], r["user_id"]): float(r["bonus"]) for r in trusted_members(conn)},
+            )
+        return self._trust[1].get((platform, user_id), 0.0)
+
+    def invalidate(self) -> None:
+        """Forget cached rules, communities and trust (after an edit in this process; tests)."""
+        self._groups.clear()
+        self._trust = None
+        self._model = None
 
     def _ladder_actions(
         self,

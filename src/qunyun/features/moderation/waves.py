@@ -54,6 +54,10 @@ class WaveConfig(BaseModel):
     #: a low-scoring wave is watched (staff notified) only when this many accounts post it; one
     #: member cross-posting an honest question to several groups is left alone
     watch_min_accounts: int = Field(default=2, ge=1)
+    #: ... and when its most suspicious copy scores at least this (templated chat scores ~0.02)
+    watch_min_score: float = Field(default=0.1, ge=0, le=1)
+    #: most stored entries compared with one message (those sharing the most LSH bands)
+    max_candidates: int = Field(default=200, ge=10, le=10_000)
     #: most entries kept per store (oldest dropped first), whatever the window
     max_entries: int = Field(default=50_000, ge=100)
     #: characters of the text kept with each entry (for the incident page)
@@ -148,26 +152,31 @@ class WaveTracker:
         bands = self.band_keys(sig, platform, community)
         cutoff = time - timedelta(minutes=cfg.window_minutes)
         e, b = tbl(WaveEntryRow), tbl(WaveBandRow)
+        # the entries sharing the most bands first; a template everybody posts cannot flood us
+        shared = (
+            select(b.c.entry_id, func.count().label("n"))
+            .where(b.c.band.in_(bands), b.c.time >= cutoff)
+            .group_by(b.c.entry_id)
+            .order_by(func.count().desc())
+            .limit(cfg.max_candidates)
+            .subquery()
+        )
         candidates = conn.execute(
             select(
-                e.c.id,
-                e.c.group_id,
-                e.c.user_id,
-                e.c.message_id,
-                e.c.time,
-                e.c.signature,
-                e.c.score,
-                e.c.incident_id,
+                e.c.id, e.c.group_id, e.c.user_id, e.c.message_id, e.c.time, e.c.signature, e.c.score, e.c.incident_id
             )
-            .where(e.c.id.in_(select(b.c.entry_id).where(b.c.band.in_(bands), b.c.time >= cutoff)))
+            .join(shared, shared.c.entry_id == e.c.id)
             .where(e.c.time >= cutoff, e.c.platform == platform, e.c.community == community)
         ).all()
-        similar = [
-            r
-            for r in candidates
-            if r.message_id != message_id or r.group_id != group_id
-            if self.similarity(sig, np.frombuffer(r.signature, dtype=np.uint64)) >= cfg.similarity
-        ]
+        similar = []
+        if candidates:
+            sigs = np.frombuffer(b"".join(r.signature for r in candidates), dtype=np.uint64)
+            agree = (sigs.reshape(len(candidates), -1) == sig).mean(axis=1)
+            similar = [
+                r
+                for r, a in zip(candidates, agree, strict=True)
+                if a >= cfg.similarity and (r.message_id != message_id or r.group_id != group_id)
+            ]
         entry_id = int(
             conn.execute(
                 e.insert().values(
@@ -192,9 +201,7 @@ class WaveTracker:
         if linked:
             incident_id = linked[0]
             rows = [
-                (r.id, r.group_id, r.message_id, r.user_id, r.time, r.score)
-                for r in similar
-                if r.incident_id is None
+                (r.id, r.group_id, r.message_id, r.user_id, r.time, r.score) for r in similar if r.incident_id is None
             ]
             rows.append((entry_id, group_id, message_id, user_id, time, score))
             result.new_member = self._link(conn, incident_id, rows)
@@ -206,8 +213,8 @@ class WaveTracker:
             return result
         accounts = {r.user_id for r in similar} | {user_id}
         top = max([score, *(r.score for r in similar)])
-        if top < cfg.min_score and len(accounts) < cfg.watch_min_accounts:
-            return result  # one member cross-posting low-scoring text: not a wave (yet)
+        if top < cfg.min_score and (len(accounts) < cfg.watch_min_accounts or top < cfg.watch_min_score):
+            return result  # honest cross-posting or templated chat ("收到", 打卡): not a wave (yet)
         first = min([r.time for r in similar] + [time])
         i = tbl(IncidentRow)
         incident_id = int(
@@ -243,19 +250,13 @@ class WaveTracker:
         e = tbl(WaveEntryRow)
         msg, mem = tbl(IncidentMessageRow), tbl(IncidentMemberRow)
         conn.execute(update(e).where(e.c.id.in_([r[0] for r in rows])).values(incident_id=incident_id))
-        platform = conn.execute(
-            select(IncidentRow.platform).where(IncidentRow.id == incident_id)
-        ).scalar_one()
+        platform = conn.execute(select(IncidentRow.platform).where(IncidentRow.id == incident_id)).scalar_one()
         new_member = False
         have_msgs = {
             (g, m)
-            for g, m in conn.execute(
-                select(msg.c.group_id, msg.c.message_id).where(msg.c.incident_id == incident_id)
-            )
+            for g, m in conn.execute(select(msg.c.group_id, msg.c.message_id).where(msg.c.incident_id == incident_id))
         }
-        have_users = {
-            u for (u,) in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == incident_id))
-        }
+        have_users = {u for (u,) in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == incident_id))}
         for _eid, group_id, message_id, user_id, time, score in rows:
             if (group_id, message_id) not in have_msgs:
                 conn.execute(
@@ -310,13 +311,9 @@ class WaveTracker:
         row = dict(conn.execute(select(i).where(i.c.id == incident_id)).one()._mapping)
         row["copies"] = [
             dict(r._mapping)
-            for r in conn.execute(
-                select(msg).where(msg.c.incident_id == incident_id).order_by(msg.c.time, msg.c.id)
-            )
+            for r in conn.execute(select(msg).where(msg.c.incident_id == incident_id).order_by(msg.c.time, msg.c.id))
         ]
-        row["senders"] = [
-            r[0] for r in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == incident_id))
-        ]
+        row["senders"] = [r[0] for r in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == incident_id))]
         return row
 
     def _maybe_prune(self, conn: Connection, now: datetime) -> None:
@@ -335,9 +332,7 @@ def prune(conn: Connection, before: datetime, max_entries: int) -> int:
     removed = conn.execute(delete(e).where(e.c.time < before)).rowcount or 0
     total = conn.execute(select(func.count()).select_from(e)).scalar_one()
     if total > max_entries:
-        edge = conn.execute(
-            select(e.c.id).order_by(e.c.id.desc()).offset(max_entries).limit(1)
-        ).scalar_one_or_none()
+        edge = conn.execute(select(e.c.id).order_by(e.c.id.desc()).offset(max_entries).limit(1)).scalar_one_or_none()
         if edge is not None:
             conn.execute(delete(b).where(b.c.entry_id <= edge))
             removed += conn.execute(delete(e).where(e.c.id <= edge)).rowcount or 0
