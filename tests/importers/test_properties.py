@@ -27,7 +27,7 @@ IMPORTERS: list[Any] = [
     TelegramExportImporter(),
     OneBotImporter(),
 ]
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def drain(importer: Any, data: bytes) -> list[Any]:

@@ -86,6 +86,22 @@ def test_edit_member_updates_and_join_request() -> None:
     assert (req.type, req.raw["invite_link_name"], req.text) == (EventType.REQUEST, "ad-1", "hi")
 
 
+def test_reactions() -> None:
+    ev = one(
+        {
+            "message_reaction": {
+                "chat": GROUP,
+                "message_id": 100,
+                "user": BOB,
+                "date": 1714536300,
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            }
+        }
+    )
+    assert (ev.type, ev.reply_to, ev.text, ev.user_id, ev.subtype) == (EventType.REACTION, "100", "👍", "7", "added")
+
+
 def test_service_messages_channels_and_private() -> None:
     svc = one({"message": {"message_id": 9, "from": ANN, "chat": GROUP, "date": 1, "new_chat_members": [BOB]}})
     assert svc.type is EventType.SYSTEM and svc.raw["user_ids"] == ["7"]
@@ -159,7 +175,9 @@ _JSON = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    kind=st.sampled_from(["message", "edited_message", "chat_member", "my_chat_member", "chat_join_request"]),
+    kind=st.sampled_from(
+        ["message", "edited_message", "chat_member", "my_chat_member", "chat_join_request", "message_reaction"]
+    ),
     body=_JSON,
     update_id=st.one_of(st.integers(), st.text(max_size=3)),
 )

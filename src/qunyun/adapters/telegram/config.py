@@ -24,7 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from qunyun.config import ConfigError
 
 #: the updates qunyun needs; chat_member must be asked for explicitly (and the bot must be admin)
-ALLOWED_UPDATES = ["message", "edited_message", "chat_member", "my_chat_member", "chat_join_request"]
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "chat_member",
+    "my_chat_member",
+    "chat_join_request",
+    "message_reaction",
+]
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 

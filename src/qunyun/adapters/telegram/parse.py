@@ -11,6 +11,7 @@
   ``raw`` keeps ``invite_link``, ``invite_link_name`` (invite attribution), ``operator_id``.
 - ``my_chat_member`` (the bot's own membership) → NOTICE ``bot_<status>``.
 - ``chat_join_request`` → REQUEST (``raw.invite_link_name`` when the link was named).
+- ``message_reaction`` → REACTION (``reply_to`` the message, ``text`` the new emoji).
 
 Member-update ids are derived from the change itself (user, time, new status), so the same
 change seen by two bots in one group, or replayed, is stored once.
@@ -349,6 +350,49 @@ def parse_join_request(update: Any, *, self_id: str | None = None) -> Event | No
     )
 
 
+def _emoji(reactions: Any) -> list[str]:
+    out = []
+    for r in reactions if isinstance(reactions, list) else []:
+        if isinstance(r, dict):
+            out.append(str(r.get("emoji") or r.get("custom_emoji_id") or r.get("type") or "?"))
+    return out
+
+
+def parse_reaction(update: Any, *, self_id: str | None = None) -> Event | None:
+    """``message_reaction`` (the bot must be admin and ask for it) → REACTION on ``reply_to``."""
+    if not isinstance(update, dict):
+        raise TelegramParseError("message_reaction must be an object", update)
+    chat = _obj(update, "chat", "message_reaction")
+    if chat.get("type") not in _GROUP_TYPES:
+        return None
+    target = _int(update, "message_id", "message_reaction")
+    when = _time(update, "date", "message_reaction")
+    user = update.get("user")
+    actor = update.get("actor_chat")
+    if isinstance(user, dict):
+        uid, name = str(_int(user, "id", "message_reaction.user")), user_name(user)
+    elif isinstance(actor, dict):  # anonymous admin
+        uid, name = str(_int(actor, "id", "message_reaction.actor_chat")), user_name(actor)
+    else:
+        raise TelegramParseError("message_reaction: neither user nor actor_chat", update)
+    new, old = _emoji(update.get("new_reaction")), _emoji(update.get("old_reaction"))
+    return Event(
+        platform="telegram",
+        group_id=str(_int(chat, "id", "message_reaction.chat")),
+        group_name=chat.get("title") if isinstance(chat.get("title"), str) else None,
+        message_id=f"reaction:{target}:{uid}:{int(when.timestamp())}",
+        user_id=uid,
+        user_name=name,
+        type=EventType.REACTION,
+        time=when,
+        text="".join(new) or None,
+        reply_to=str(target),
+        subtype="removed" if not new else "added",
+        self_id=self_id,
+        raw={"new": new, "old": old},
+    )
+
+
 def parse_update(update: Any, *, self_id: str | None = None, include_private: bool = False) -> list[Event]:
     """One Update → zero or one Event (types qunyun does not use give none). Raises TelegramParseError."""
     if not isinstance(update, dict):
@@ -365,6 +409,8 @@ def parse_update(update: Any, *, self_id: str | None = None, include_private: bo
             ev = parse_chat_member(update["my_chat_member"], mine=True, self_id=self_id)
         elif "chat_join_request" in update:
             ev = parse_join_request(update["chat_join_request"], self_id=self_id)
+        elif "message_reaction" in update:
+            ev = parse_reaction(update["message_reaction"], self_id=self_id)
         else:
             return []
     except TelegramParseError:
