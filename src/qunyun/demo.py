@@ -26,6 +26,8 @@ from qunyun.store.tables import GroupRow, MemberRow, tbl
 
 DAYS = 60
 ADMIN = "admin"
+#: the last hours of the window are played through the engine (dry-run) instead of imported
+LIVE_HOURS = 6
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def generate(seed: int = 7, scale: float = 1.0, end: date | None = None) -> Iter
     msg_no = 0
     recent_questions: dict[str, list[tuple[str, str]]] = {}
     checkin_streak: dict[tuple[int, str], int] = {}
-    spam_day = DAYS - 6
+    spam_day = DAYS - 1  # inside the live window, so moderation acts on it in the demo
     for day in range(DAYS):
         d0 = datetime.combine(start + timedelta(days=day), time(0), tzinfo=UTC)
         weekend = (start + timedelta(days=day)).weekday() >= 5
@@ -343,7 +345,13 @@ def build_demo(
     total_hint = int(200_000 * scale * 1.05)
     imported = seen = 0
     batch: list[Event] = []
+    live: list[Event] = []
+    end_day = end or datetime.now(UTC).date()
+    live_from = datetime.combine(end_day, time(0), tzinfo=UTC) - timedelta(hours=LIVE_HOURS)
     for ev in generate(seed, scale, end):
+        if ev.time >= live_from:
+            live.append(ev)
+            continue
         batch.append(ev)
         if len(batch) >= BATCH:
             imported += len(app.engine.store(batch).inserted)
@@ -354,9 +362,11 @@ def build_demo(
     if batch:
         imported += len(app.engine.store(batch).inserted)
         seen += len(batch)
+    _describe_groups(app)  # before the live part, so features see types, tiers and admins
+    imported += _play_live(app, live)
+    seen += len(live)
     if progress:
         progress(seen, seen)
-    _describe_groups(app)
     password = password or secrets.token_urlsafe(9)
     with app.db.engine.begin() as conn:
         try:
@@ -376,6 +386,24 @@ def build_demo(
         "admin": ADMIN,
         "password": password,
     }
+
+
+def _play_live(app: QunyunApp, events: list[Event]) -> int:
+    """Run the last hours through the whole engine in dry-run, so the audit log, the outbox and the
+    moderation queue show what qunyun would have done (nothing is sent: no platform is connected)."""
+    import asyncio
+
+    engine = app.engine
+    was = engine.settings.engine.dry_run
+    engine.settings.engine.dry_run = True
+    stored = 0
+    try:
+        for start in range(0, len(events), 200):
+            outcomes = asyncio.run(engine.aprocess(events[start : start + 200]))
+            stored += sum(o.stored for o in outcomes)
+    finally:
+        engine.settings.engine.dry_run = was
+    return stored
 
 
 def _describe_groups(app: QunyunApp) -> None:
