@@ -260,7 +260,7 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         row.update(r)
         full.append(row)
     full.sort(key=lambda r: (r["platform"], r["group_id"], r["user_id"], r["day"]))  # stable lock order (PG)
-    _bulk(conn, "members.daily", stmt, full, CHUNK)
+    bulk(conn, "members.daily", stmt, full, CHUNK)
     mark_dirty(conn, {(r["platform"], r["group_id"], r["user_id"]) for r in full})
 
 
@@ -280,7 +280,7 @@ def upsert_edges(conn: Connection, edges: dict[tuple[str, str, str, str, date], 
         {"platform": p, "group_id": g, "src": s, "dst": t, "day": d, "replies": v[0], "mentions": v[1]}
         for (p, g, s, t, d), v in sorted(edges.items())
     ]
-    _bulk(conn, "members.edges", stmt, rows, CHUNK * 3)
+    bulk(conn, "members.edges", stmt, rows, CHUNK * 3)
 
 
 def mark_dirty(conn: Connection, members: Iterable[tuple[str, str, str]]) -> None:
@@ -306,10 +306,10 @@ def mark_dirty(conn: Connection, members: Iterable[tuple[str, str, str]]) -> Non
         }
         for p, g, u in keys
     ]
-    _bulk(conn, "members.dirty", stmt, rows, CHUNK * 2)
+    bulk(conn, "members.dirty", stmt, rows, CHUNK * 2)
 
 
-def _bulk(conn: Connection, name: str, stmt: Any, rows: list[dict[str, Any]], chunk: int) -> None:
+def bulk(conn: Connection, name: str, stmt: Any, rows: list[dict[str, Any]], chunk: int) -> None:
     """executemany of an upsert: the compiled-once fast path on SQLite, chunked executes elsewhere."""
     if not rows:
         return

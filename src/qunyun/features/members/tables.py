@@ -19,7 +19,10 @@ class MemberDailyRow(Base):
     """One row per member per group per UTC day (成员日汇总)."""
 
     __tablename__ = "member_daily"
-    __table_args__ = (Index("ix_member_daily_group_day", "platform", "group_id", "day"),)
+    __table_args__ = (
+        Index("ix_member_daily_group_day", "platform", "group_id", "day"),
+        Index("ix_member_daily_user", "platform", "user_id", "day"),
+    )
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     group_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)

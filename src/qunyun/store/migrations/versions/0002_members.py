@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("platform", "group_id", "user_id", "day", name="pk_member_daily"),
     )
     op.create_index("ix_member_daily_group_day", "member_daily", ["platform", "group_id", "day"])
+    op.create_index("ix_member_daily_user", "member_daily", ["platform", "user_id", "day"])
     op.create_table(
         "member_edges",
         *_key(),
