@@ -1,4 +1,4 @@
-"""``qunyun run`` with a WeCom account: encrypted callback in → store → handler → robot out."""
+"""``qunyun run`` with a WeCom account: encrypted callback in → store → handler → robot out, or staff."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from qunyun.engine.plugins import Registry, build_registry
 from qunyun.events import EventType
 from qunyun.run.runner import BotRunner
 from qunyun.store.db import Database
-from qunyun.store.tables import EventRow, OutboxRow
+from qunyun.store.tables import AuditRow, EventRow, OutboxRow
 from tests.adapters.wecom.fake_wecom import AES_KEY, CORP_ID, TOKEN, CallbackSender, FakeRobot
 from tests.adapters.wecom.test_wecom import ADD_MEMBERS
 
@@ -28,6 +28,18 @@ class WelcomePlugin:
 
     def setup(self, registry: Registry) -> None:
         def welcome(ctx: Context) -> list[Action]:
+            if ctx.event.user_id == "wmEBBB":  # a known spammer: a robot cannot kick, staff must
+                return [
+                    Action(
+                        kind=ActionKind.KICK,
+                        platform="wecom",
+                        group_id=ctx.event.group_id,
+                        user_id=ctx.event.user_id,
+                        reason=Reason(zh="广告号", en="known spammer"),
+                        source="blocklist",
+                        cause=f"wecom:{ctx.event.group_id}:{ctx.event.message_id}",
+                    )
+                ]
             return [
                 Action(
                     kind=ActionKind.SEND_MESSAGE,
@@ -54,7 +66,7 @@ async def until(cond: Any, timeout: float = 15) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_callback_join_welcomed_through_the_robot(db_url: str) -> None:
+async def test_callback_join_welcomed_by_the_robot_kick_handed_to_staff(db_url: str) -> None:
     async with FakeRobot({"robot-key"}) as robot:
         settings = Settings()
         settings.database.url = db_url
@@ -83,9 +95,14 @@ async def test_callback_join_welcomed_through_the_robot(db_url: str) -> None:
                 assert (await sender.post(ADD_MEMBERS)).status_code == 200  # WeCom retried: stored once
             finally:
                 await sender.close()
-            await until(lambda: count(app, OutboxRow, OutboxRow.status == "sent") == 2)
+            await until(lambda: count(app, OutboxRow, OutboxRow.status == "staff") == 1)
+            await until(lambda: count(app, OutboxRow, OutboxRow.status == "sent") == 1)
             assert count(app, EventRow, EventRow.type == "join") == 2
-            assert sorted(body["text"]["content"] for _, body in robot.posts) == ["欢迎 wmEAAA", "欢迎 wmEBBB"]
+            assert [body["text"]["content"] for _, body in robot.posts] == ["欢迎 wmEAAA"]
+            with app.db.engine.connect() as conn:
+                staff_row = conn.execute(select(AuditRow.__table__).where(AuditRow.kind == "notify_staff")).one()
+            assert "移出" in staff_row.reason_zh and "wmEBBB" in staff_row.reason_zh
+            assert "known spammer" in staff_row.reason_en
         finally:
             runner.request_stop()
             await asyncio.wait_for(task, 15)
