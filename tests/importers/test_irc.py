@@ -93,6 +93,14 @@ def test_bad_lines_are_rejected_with_their_line_number_and_the_rest_kept() -> No
     assert [r.text for r in recs if isinstance(r, Event)] == ["hi", "ok"]
 
 
+def test_twelve_hour_clock_logs() -> None:
+    log = "[11:58] <a> x\n[12:01] <a> noon\n[01:30] <a> pm\n[11:59] <a> late\n[12:10] <a> past midnight\n"
+    times = [r.time.strftime("%d %H:%M") for r in read(log, clock="12h") if isinstance(r, Event)]
+    assert times == ["01 11:58", "01 12:01", "01 13:30", "01 23:59", "02 00:10"]
+    with pytest.raises(ImporterError, match="12h or 24h"):
+        IrcImporter().with_options(clock="13h")
+
+
 def test_date_and_options() -> None:
     with pytest.raises(ImporterError, match="no date in the file name"):
         read("[10:00] <a> hi\n", source="channel.log")

@@ -37,7 +37,7 @@ EXPORT = """消息记录（此消息记录为文本格式，不支持重新导�
 ================================================================
 消息分组:我的QQ群
 ================================================================
-消息对象:第二个群
+消息对象:第二个群(987654321)
 ================================================================
 
 2016-03-21 9:37:31 PM 老王(888888)
@@ -63,7 +63,10 @@ def test_sections_messages_and_bad_header() -> None:
     assert events[2].user_id == "a@b.com" and any(s.type == "image" for s in events[2].segments)
     assert events[3].type is EventType.SYSTEM
     last = events[-1]
-    assert last.group_id == "第二个群" and last.time.isoformat() == "2016-03-21T13:37:31+00:00"
+    assert (last.group_id, last.group_name) == (
+        "987654321",
+        "第二个群",
+    ) and last.time.isoformat() == "2016-03-21T13:37:31+00:00"
 
 
 def test_encodings_and_options() -> None:

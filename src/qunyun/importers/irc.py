@@ -30,18 +30,14 @@ from qunyun.events import Event, EventType
 from qunyun.importers.base import ImporterError, KnownMembers, Record, Rejected
 from qunyun.importers.common import check_options, parse_date, parse_tz, reason_of, source_stem, text_lines
 
-_TS = (
-    r"(?:\[(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\]|(?P<h2>\d{1,2}):(?P<m2>\d{2})(?::(?P<s2>\d{2}))?)"
-)
+_TS = r"(?:\[(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\]|(?P<h2>\d{1,2}):(?P<m2>\d{2})(?::(?P<s2>\d{2}))?)"
 _LINE = re.compile(rf"^(?:{_TS}\s+)?(?P<rest>.*)$")
 _MSG = re.compile(r"^<\s?[@+%&~]?(?P<nick>[^>\s]{1,64})>\s?(?P<text>.*)$")
 _ACTION = re.compile(r"^\*\s+(?P<nick>\S{1,64})\s(?P<text>.*)$")
 _NOTICE = re.compile(r"^-(?P<nick>[^\s:!-]{1,64})(?::[^-\s]*)?-\s?(?P<text>.*)$")
 _SYS = re.compile(r"^(?:===|-!-|\*\*\*)\s+(?P<body>.*)$")
 _JOIN = re.compile(r"^(?P<nick>\S{1,64})\s+\[(?P<host>[^\]]*)\]\s+has joined\s+#?(?P<chan>\S+)")
-_PART = re.compile(
-    r"^(?P<nick>\S{1,64})\s+\[(?P<host>[^\]]*)\]\s+has left\s+#?(?P<chan>\S+)\s*(?:\[(?P<why>.*)\])?"
-)
+_PART = re.compile(r"^(?P<nick>\S{1,64})\s+\[(?P<host>[^\]]*)\]\s+has left\s+#?(?P<chan>\S+)\s*(?:\[(?P<why>.*)\])?")
 _QUIT = re.compile(r"^(?P<nick>\S{1,64})\s+\[(?P<host>[^\]]*)\]\s+has quit\s*(?:\[(?P<why>.*)\])?")
 _KICK = re.compile(
     r"^(?P<nick>\S{1,64})\s+was kicked (?:off|from)\s+#?(?P<chan>\S+)\s+by\s+(?P<by>\S+)"
@@ -65,6 +61,7 @@ class _Opts:
     channel: str | None = None
     tz: tzinfo = UTC
     platform: str = "irc"
+    twelve_hour: bool = False
 
 
 class IrcImporter:
@@ -75,8 +72,9 @@ class IrcImporter:
         self.options = options or _Opts()
 
     def with_options(self, **options: str) -> IrcImporter:
-        """``date`` (YYYY-MM-DD), ``channel`` (group id), ``tz`` (default UTC), ``platform`` (default irc)."""
-        check_options(self.name, options, {"date", "channel", "tz", "platform"})
+        """``date`` (YYYY-MM-DD), ``channel`` (group id), ``tz`` (default UTC), ``platform`` (default irc),
+        ``clock`` (``24h``, or ``12h`` for logs written with a 12-hour clock without AM/PM)."""
+        check_options(self.name, options, {"date", "channel", "tz", "platform", "clock"})
         opts = self.options
         if "date" in options:
             opts = replace(opts, day=parse_date(options["date"]))
@@ -89,6 +87,10 @@ class IrcImporter:
             opts = replace(opts, tz=parse_tz(options["tz"]))
         if "platform" in options:
             opts = replace(opts, platform=options["platform"].strip().lower() or "irc")
+        if "clock" in options:
+            if options["clock"] not in ("12h", "24h"):
+                raise ImporterError(f"option clock: expected 12h or 24h, got {options['clock']!r}")
+            opts = replace(opts, twelve_hour=options["clock"] == "12h")
         return IrcImporter(opts)
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -103,9 +105,7 @@ class IrcImporter:
         opts = self.options
         day = opts.day or _date_from_name(source)
         if day is None:
-            raise ImporterError(
-                f"irc: no date in the file name {Path(source).name!r}; pass --option date=YYYY-MM-DD"
-            )
+            raise ImporterError(f"irc: no date in the file name {Path(source).name!r}; pass --option date=YYYY-MM-DD")
         lines = text_lines(stream)
         ahead: deque[str] = deque()
         channel = opts.channel
@@ -118,7 +118,14 @@ class IrcImporter:
                     break
                 if len(ahead) >= CHANNEL_SCAN:
                     break
-        parser = _Parser(opts.platform, channel or source_stem(source), source_stem(source), day, opts.tz)
+        parser = _Parser(
+            opts.platform,
+            channel or source_stem(source),
+            source_stem(source),
+            day,
+            opts.tz,
+            twelve_hour=opts.twelve_hour,
+        )
 
         def all_lines() -> Iterator[str]:
             while ahead:
@@ -153,7 +160,13 @@ def _classify_probe(line: str) -> bool:
 class _Parser:
     """Turns one line into an Event; keeps the clock state (day rollover, last time)."""
 
-    def __init__(self, platform: str, channel: str, stem: str, day: date, tz: tzinfo) -> None:
+    def __init__(
+        self, platform: str, channel: str, stem: str, day: date, tz: tzinfo, *, twelve_hour: bool = False
+    ) -> None:
+        self.twelve_hour = twelve_hour
+        #: 12-hour logs: hours added to the written hour (0 in the first block, +12 at each wrap)
+        self.half = 0
+        self.last_h12: int | None = None
         self.platform = platform
         self.channel = channel
         self.stem = stem
@@ -166,8 +179,17 @@ class _Parser:
         hour, minute, second = int(h), int(m), int(s or 0)
         if hour > 23 or minute > 59 or second > 59:
             return Rejected(lineno, f"invalid time {h}:{m}" + (f":{s}" if s else ""), raw)
+        if self.twelve_hour:  # 11→12(=0) or 12→1 wraps: first block AM, +12 h at each wrap
+            h12 = hour % 12
+            if self.last_h12 is not None and h12 < self.last_h12 - 6:
+                self.half += 12
+                if self.half >= 24:
+                    self.half -= 24
+                    self.day += timedelta(days=1)
+            self.last_h12 = h12
+            hour = h12 + self.half
         seconds = hour * 3600 + minute * 60 + second
-        if self.last_clock is not None and self.last_clock - seconds > 6 * 3600:
+        if not self.twelve_hour and self.last_clock is not None and self.last_clock - seconds > 6 * 3600:
             self.day += timedelta(days=1)
         self.last_clock = seconds
         try:
@@ -208,9 +230,7 @@ class _Parser:
             "time": when,
         }
 
-        def ev(
-            nick: str, typ: EventType, text: str | None, subtype: str | None = None, **more: Any
-        ) -> Record:
+        def ev(nick: str, typ: EventType, text: str | None, subtype: str | None = None, **more: Any) -> Record:
             nick = nick[:128]
             try:
                 return Event(
@@ -244,9 +264,7 @@ class _Parser:
         if mm := _KICK.match(body):
             return ev(mm.group("nick"), EventType.LEAVE, mm.group("why") or "", "kick", by=mm.group("by"))
         if mm := _NICK.match(body):
-            return ev(
-                mm.group("nick"), EventType.SYSTEM, mm.group("new"), "nick_change", new_nick=mm.group("new")
-            )
+            return ev(mm.group("nick"), EventType.SYSTEM, mm.group("new"), "nick_change", new_nick=mm.group("new"))
         if mm := _MODE.match(body):
             return ev(mm.group("by"), EventType.SYSTEM, mm.group("mode"), "mode")
         if mm := _OLD_ACTION.match(body):

@@ -14,8 +14,9 @@
     2024-05-01 12:00:05 另一个人<someone@example.com>
     ...
 
-One file may hold several ``消息对象`` sections (one per group). The export has no group numbers
-and no message ids: the group id is the ``消息对象`` name unless ``--option group=<群号>`` sets it
+One file may hold several ``消息对象`` sections (one per group). The export usually has no group
+numbers (when ``消息对象`` reads ``名称(群号)`` the number is used) and no message ids: the group id
+is the ``消息对象`` name unless ``--option group=<群号>`` sets it
 (for single-group files, so history joins the live OneBot data); message ids are derived from time,
 sender and text (identical messages in the same second are numbered), so re-importing is a no-op.
 Times are local to the exporting PC: ``--option tz=`` (default Asia/Shanghai). UTF-8 (with or
@@ -50,6 +51,7 @@ _HEADER = re.compile(
 )
 _GROUP_KIND = re.compile(r"^消息分组[:：]\s*(?P<v>.*)$")
 _OBJECT = re.compile(r"^消息对象[:：]\s*(?P<v>.*)$")
+_NUMBERED = re.compile(r"^(.*?)[(（](\d{5,12})[)）]$")
 _RULE = re.compile(r"^={8,}\s*$")
 _PREAMBLE = ("消息记录", "Message Record")
 _IMAGE = "[图片]"
@@ -153,8 +155,10 @@ class QQTxtImporter:
                 if pending is not None:
                     yield flush(pending)
                     pending = None
-                group_name = m.group("v").strip() or group_name
-                group_id = opts.group or group_name
+                value = m.group("v").strip()
+                numbered = _NUMBERED.match(value)  # some versions write 群名(群号)
+                group_name = (numbered.group(1).strip() if numbered else value) or group_name
+                group_id = opts.group or (numbered.group(2) if numbered else group_name)
                 continue
             if _GROUP_KIND.match(stripped):
                 if pending is not None:
@@ -174,9 +178,7 @@ class QQTxtImporter:
             if pending is None:
                 if stripped.startswith(_PREAMBLE):
                     continue
-                yield Rejected(
-                    lineno, "text before the first message header (YYYY-MM-DD HH:MM:SS 昵称(QQ号))", line
-                )
+                yield Rejected(lineno, "text before the first message header (YYYY-MM-DD HH:MM:SS 昵称(QQ号))", line)
                 continue
             pending.body.append(line)
         if pending is not None:
