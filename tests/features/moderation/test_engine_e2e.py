@@ -131,6 +131,10 @@ def test_not_spam_undoes_the_wave_and_audits_the_reviewer(db_url: str, feedback_
     )
     kinds = Counter(a.kind for a in result.actions)
     assert kinds[ActionKind.UNBAN] == 5 and kinds[ActionKind.INVITE] == 5
+    assert kinds[ActionKind.UNMUTE] == 1  # the second copy's ladder mute, settled with the incident
+    assert len(result.linked) == 2
+    with b.db.engine.connect() as conn:
+        assert list_reviews(conn)[0] == 0  # nothing left pending: the incident settled its copies
     b.dispatch()
     executed = [a.kind for a in b.adapter("qq").executed]
     assert executed.count(ActionKind.UNBAN) == 5
@@ -140,7 +144,7 @@ def test_not_spam_undoes_the_wave_and_audits_the_reviewer(db_url: str, feedback_
         strikes = conn.execute(select(StrikeRow.__table__).where(StrikeRow.__table__.c.user_id == "s1")).all()
     assert {a.kind for a in audit} >= {"unban", "invite", "review_ham"}
     assert inc.status == "dismissed"
-    assert strikes and all(s.revoked for s in strikes if s.incident_id is not None)
+    assert strikes and all(s.revoked for s in strikes)
     assert result.trust["s1"] == pytest.approx(0.1)
     assert "ham" in feedback_csv.read_text(encoding="utf-8")
     # deciding twice is refused, nothing changes
@@ -206,4 +210,21 @@ def test_trusted_members_are_never_moderated(db_url: str, feedback_csv: Path) ->
     assert b.feed(admin) == []
     assert b.feed(message(SPAM, group_id="4001", user_id="bot", self_id="bot")) == []
     assert b.feed(message(SPAM, group_id="4001", user_id="rando"))  # the same text from anyone else
+    b.close()
+
+
+def test_vocabulary_alone_never_removes_an_established_member(db_url: str, feedback_csv: Path) -> None:
+    b = bot(db_url)
+    history = [
+        message(f"{NORMAL} 第{i}次讨论", group_id="5001", user_id="vet", time=BASE_TIME + timedelta(minutes=i))
+        for i in range(25)
+    ]
+    b.feed_many(history)
+    late = BASE_TIME + timedelta(hours=2)
+    chatty = b.outcome(message("可以私聊我，我把红包的模板发你", group_id="5001", user_id="vet", time=late))
+    assert chatty.actions == [] and chatty.stopped_by is None
+    # the same words from a newcomer, or a contact handle from the veteran, are acted on
+    assert b.feed(message("可以私聊我，我把红包的模板发你", group_id="5001", user_id="fresh", time=late))
+    hacked = b.feed(message("加我微信 vx: fuli788 领红包", group_id="5001", user_id="vet", time=late + timedelta(1)))
+    assert [a.kind for a in hacked][:1] == [ActionKind.DELETE_MESSAGE]
     b.close()

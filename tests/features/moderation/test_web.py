@@ -27,7 +27,13 @@ def moderated_app(db_url: str, tmp_path: Path) -> QunyunApp:
     t0 = BASE_TIME + timedelta(days=60)
     events = [message(SOLO, group_id="1001", user_id="spammer", user_name="广告哥", time=t0)]
     events += [
-        message(SPAM + "!", group_id=g, user_id="s2", message_id=f"wave{i}", time=t0 + timedelta(minutes=1, seconds=i))
+        message(
+            SPAM + "!",
+            group_id=g,
+            user_id="s2",
+            message_id=f"wave{i}",
+            time=t0 + timedelta(minutes=1, seconds=i),
+        )
         for i, g in enumerate(["1001", "1002", "1003"])
     ]
     qapp.engine.process(events)
@@ -44,7 +50,9 @@ def mod_app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 def _review_ids(qapp: QunyunApp) -> dict[str, int]:
     with qapp.db.engine.connect() as conn:
-        rows = conn.execute(select(tbl(ReviewRow).c.id, tbl(ReviewRow).c.kind, tbl(ReviewRow).c.user_id)).all()
+        rows = conn.execute(
+            select(tbl(ReviewRow).c.id, tbl(ReviewRow).c.kind, tbl(ReviewRow).c.user_id)
+        ).all()
     return {f"{kind}:{user}": rid for rid, kind, user in rows}
 
 
@@ -71,7 +79,9 @@ def test_api_review_queue_decision_and_rules(mod_app: QunyunApp) -> None:
             == 403
         )
         bad = client.post(
-            f"/api/v1/moderation/reviews/{ids['message:spammer']}/decision", headers=op, json={"decision": "maybe"}
+            f"/api/v1/moderation/reviews/{ids['message:spammer']}/decision",
+            headers=op,
+            json={"decision": "maybe"},
         )
         assert bad.status_code == 422
         done = client.post(
@@ -79,7 +89,7 @@ def test_api_review_queue_decision_and_rules(mod_app: QunyunApp) -> None:
         )
         assert done.status_code == 200, done.text
         body = done.json()
-        assert body["decided_by"] == "opal" and {a["kind"] for a in body["actions"]} == {"unban", "invite"}
+        assert body["decided_by"] == "opal" and {a["kind"] for a in body["actions"]} == {"unban", "invite", "unmute"}
         again = client.post(
             f"/api/v1/moderation/reviews/{ids['incident:s2']}/decision", headers=op, json={"decision": "spam"}
         )
@@ -88,7 +98,9 @@ def test_api_review_queue_decision_and_rules(mod_app: QunyunApp) -> None:
 
         incidents = client.get("/api/v1/moderation/incidents", headers=viewer).json()
         assert incidents["total"] == 1 and incidents["incidents"][0]["status"] == "dismissed"
-        inc = client.get(f"/api/v1/moderation/incidents/{incidents['incidents'][0]['id']}", headers=viewer).json()
+        inc = client.get(
+            f"/api/v1/moderation/incidents/{incidents['incidents'][0]['id']}", headers=viewer
+        ).json()
         assert len(inc["copies"]) == 3 and inc["senders"] == ["s2"]
 
         added = client.post(
@@ -135,7 +147,9 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         page = client.get("/moderation/review")
         assert f"/moderation/review/{rid}/decide" in page.text
         forged = client.post(
-            f"/moderation/review/{rid}/decide", data={"decision": "ham", "csrf_token": "nope"}, follow_redirects=False
+            f"/moderation/review/{rid}/decide",
+            data={"decision": "ham", "csrf_token": "nope"},
+            follow_redirects=False,
         )
         assert forged.status_code == 403
         ok = client.post(
@@ -147,7 +161,9 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         after = client.get(ok.headers["location"])
         assert f"#{rid}" in after.text  # the flash names the review
         with qapp.db.engine.connect() as conn:
-            status = conn.execute(select(tbl(ReviewRow).c.status).where(tbl(ReviewRow).c.id == rid)).scalar_one()
+            status = conn.execute(
+                select(tbl(ReviewRow).c.status).where(tbl(ReviewRow).c.id == rid)
+            ).scalar_one()
         assert status == "spam"
 
         inc = client.get("/moderation/incidents")
@@ -156,7 +172,8 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         assert rules.status_code == 200
         token = csrf_of(rules.text)
         client.post(
-            "/moderation/rules/add", data={"kind": "keyword", "value": "代刷", "scope": "*", "csrf_token": token}
+            "/moderation/rules/add",
+            data={"kind": "keyword", "value": "代刷", "scope": "*", "csrf_token": token},
         )
         bad = client.post(
             "/moderation/rules/add",

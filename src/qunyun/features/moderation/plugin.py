@@ -227,6 +227,9 @@ class ModerationPlugin:
             bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
             threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
             is_spam = verdict.score >= threshold
+            if is_spam and not newcomer and _established(cfg, member) and not hard_evidence(verdict):
+                is_spam = False
+                ctx.state["moderation"]["spared"] = "established"
             actions: list[Action] = []
             if cfg.waves.enabled:
                 wave = self.tracker(cfg).observe(
@@ -510,6 +513,24 @@ def members_admin(settings: Settings, ev: Event) -> bool:
     """Admins listed in ``[features.members] admins`` (``platform:user`` or ``platform:group:user``)."""
     admins = settings.features.get("members", {}).get("admins") or []
     return f"{ev.platform}:{ev.user_id}" in admins or f"{ev.platform}:{ev.group_id}:{ev.user_id}" in admins
+
+
+#: finding codes that are evidence by themselves (vocabulary alone is not)
+HARD_CODES = ("contact:", "invite:", "qr:", "url:deny", "url:shortener", "flood:", "mention:mass")
+
+
+def hard_evidence(verdict: Verdict) -> bool:
+    """A contact handle, invite, QR code, denied/shortened link, flood or a strong keyword."""
+    from .keywords import STRONG
+
+    return any(
+        f.code.startswith(HARD_CODES) or (f.code.startswith("keyword:") and f.weight >= STRONG)
+        for f in verdict.findings
+    )
+
+
+def _established(cfg: ModerationSettings, member: Any) -> bool:
+    return bool(cfg.established_messages) and member is not None and member.messages >= cfg.established_messages
 
 
 def _evidence(verdict: Verdict, newcomer: bool) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from qunyun.store.db import Database
 from qunyun.store.tables import AuditRow, EventRow, MemberRow
 
 from .ladder import LadderConfig, member_points, revoke_strikes
-from .tables import FeedbackRow, IncidentMemberRow, ReviewRow, StrikeRow, community_of, tbl
+from .tables import FeedbackRow, IncidentMemberRow, IncidentMessageRow, ReviewRow, StrikeRow, community_of, tbl
 
 log = logging.getLogger(__name__)
 SOURCE = "moderation.review"
@@ -192,6 +192,41 @@ def undo_actions(review: dict[str, Any], actor: str, cfg: ReviewConfig) -> list[
     return out
 
 
+def _claim_linked(
+    conn: Connection, review: dict[str, Any], decision: str, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Mark the pending message reviews of an incident's copies with the same decision."""
+    r, msg = tbl(ReviewRow), tbl(IncidentMessageRow)
+    copies = {
+        (g, m)
+        for g, m in conn.execute(
+            select(msg.c.group_id, msg.c.message_id).where(msg.c.incident_id == review["incident_id"])
+        )
+    }
+    if not copies:
+        return []
+    rows = conn.execute(
+        select(r).where(
+            r.c.kind == "message",
+            r.c.status == "pending",
+            r.c.platform == review["platform"],
+            r.c.message_id.in_([m for _, m in copies]),
+        )
+    ).all()
+    out = []
+    for row in rows:
+        if (row.group_id, row.message_id) not in copies:
+            continue
+        claimed = conn.execute(
+            update(r)
+            .where(r.c.id == row.id, r.c.status == "pending")
+            .values(status=decision, decided_by=actor, decided_at=now)
+        ).rowcount
+        if claimed:
+            out.append(dict(row._mapping))
+    return out
+
+
 @dataclass(slots=True)
 class DecisionResult:
     review: dict[str, Any]
@@ -200,6 +235,8 @@ class DecisionResult:
     outbox_ids: list[int] = field(default_factory=list)
     revoked_strikes: int = 0
     trust: dict[str, float] = field(default_factory=dict)
+    #: message reviews settled together with an incident's review
+    linked: list[int] = field(default_factory=list)
 
 
 def decide(
@@ -245,10 +282,22 @@ def decide(
             users = [
                 u for (u,) in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == review["incident_id"]))
             ]
+        # an incident's verdict also settles the pending reviews of its copies (handled once)
+        linked = _claim_linked(conn, review, decision, actor, now) if review["incident_id"] is not None else []
+        result.linked = [x["id"] for x in linked]
         if decision == "ham":
-            result.actions = undo_actions(review, actor, cfg)
+            undo: list[Action] = []
+            seen: set[tuple[str, str, str | None, str | None]] = set()
+            for source_review in (review, *linked):
+                for a in undo_actions(source_review, actor, cfg):
+                    ident = (a.kind.value, a.platform, a.group_id, a.user_id)
+                    if ident not in seen:
+                        seen.add(ident)
+                        undo.append(a)
+            result.actions = undo
             result.outbox_ids = submit_actions(conn, result.actions, dry_run=dry_run, actor=actor, now=now)
-            result.revoked_strikes = revoke_strikes(conn, review_id=review_id)
+            for source_review in (review, *linked):
+                result.revoked_strikes += revoke_strikes(conn, review_id=source_review["id"])
             if review["incident_id"] is not None:
                 result.revoked_strikes += revoke_strikes(conn, incident_id=review["incident_id"])
                 waves.set_status(conn, review["incident_id"], "dismissed")

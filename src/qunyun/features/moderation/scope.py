@@ -33,6 +33,10 @@ class ModerationSettings(ModerationConfig):
     trusted_users: list[str] = Field(default_factory=list)
     #: group owners/admins (platform flag or the member table's is_admin) are trusted
     trust_admins: bool = True
+    #: a member with at least this many messages in the group (0 = off) is acted on only when the
+    #: message carries hard evidence (a contact handle, an invite, a QR code, a denied link, a flood
+    #: or a strong keyword): vocabulary alone (红包, 私聊) never removes a long-standing member
+    established_messages: int = Field(default=20, ge=0)
     ladder: LadderConfig = Field(default_factory=LadderConfig)
     waves: WaveConfig = Field(default_factory=WaveConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
@@ -74,9 +78,7 @@ def clean_list_value(kind: str, value: str) -> str:
     if kind.endswith("_domain"):
         value = value.lower().removeprefix("http://").removeprefix("https://").removeprefix("www.").strip("/")
         if not _DOMAIN.match(value):
-            raise RuleListError(
-                "moderation.error.bad_value", value=value, why="not a domain like example.com"
-            )
+            raise RuleListError("moderation.error.bad_value", value=value, why="not a domain like example.com")
     if kind == "whitelist" and any(ch.isspace() for ch in value):
         raise RuleListError("moderation.error.bad_value", value=value, why="a user id or platform:user_id")
     return value
@@ -97,14 +99,10 @@ def add_list_entry(
         raise RuleListError("moderation.error.bad_scope", value=scope)
     value = clean_list_value(kind, value)
     t = tbl(ListEntryRow)
-    found = conn.execute(
-        select(t.c.id).where(t.c.scope == scope, t.c.kind == kind, t.c.value == value)
-    ).first()
+    found = conn.execute(select(t.c.id).where(t.c.scope == scope, t.c.kind == kind, t.c.value == value)).first()
     if found:
         return int(found[0])
-    res = conn.execute(
-        t.insert().values(scope=scope, kind=kind, value=value, note=note, created_by=by, created_at=now)
-    )
+    res = conn.execute(t.insert().values(scope=scope, kind=kind, value=value, note=note, created_by=by, created_at=now))
     return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -113,18 +111,14 @@ def remove_list_entry(conn: Connection, entry_id: int) -> bool:
     return bool(conn.execute(delete(t).where(t.c.id == entry_id)).rowcount)
 
 
-def list_entries(
-    conn: Connection, scopes: list[str] | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
+def list_entries(conn: Connection, scopes: list[str] | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     t = tbl(ListEntryRow)
     conds: list[ColumnElement[bool]] = []
     if scopes is not None:
         conds.append(t.c.scope.in_(scopes))
     if kind:
         conds.append(t.c.kind == kind)
-    return [
-        dict(r._mapping) for r in conn.execute(select(t).where(*conds).order_by(t.c.scope, t.c.kind, t.c.id))
-    ]
+    return [dict(r._mapping) for r in conn.execute(select(t).where(*conds).order_by(t.c.scope, t.c.kind, t.c.id))]
 
 
 def effective_rules(
@@ -157,9 +151,7 @@ def effective_rules(
     return SpamRulesConfig.model_validate(merged)
 
 
-def is_whitelisted(
-    settings: ModerationSettings, entries: list[dict[str, Any]], platform: str, user_id: str
-) -> bool:
+def is_whitelisted(settings: ModerationSettings, entries: list[dict[str, Any]], platform: str, user_id: str) -> bool:
     names = {user_id, f"{platform}:{user_id}"}
     if names & set(settings.trusted_users):
         return True
@@ -172,14 +164,10 @@ def trust_bonus(conn: Connection, platform: str, user_id: str) -> float:
     return float(value or 0.0)
 
 
-def add_trust(
-    conn: Connection, platform: str, user_id: str, delta: float, cap: float, now: datetime
-) -> float:
+def add_trust(conn: Connection, platform: str, user_id: str, delta: float, cap: float, now: datetime) -> float:
     """Raise (or lower) a member's trust bonus, kept within ``[0, cap]``; returns the new value."""
     t = tbl(TrustRow)
-    current = conn.execute(
-        select(t.c.id, t.c.bonus).where(t.c.platform == platform, t.c.user_id == user_id)
-    ).first()
+    current = conn.execute(select(t.c.id, t.c.bonus).where(t.c.platform == platform, t.c.user_id == user_id)).first()
     if current is None:
         value = max(0.0, min(cap, delta))
         conn.execute(t.insert().values(platform=platform, user_id=user_id, bonus=value, updated_at=now))
