@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from qunyun.features.members.config import MembersConfig, RoleThresholds
 from qunyun.features.members.scores import ensure_scores, pick_clock, reference_time, scores_for
@@ -54,6 +54,8 @@ class Insight:
     reason_zh: str = ""
     reason_en: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    reason_key: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -122,39 +124,61 @@ def _compute(
 ) -> tuple[dict[str, Insight], dict[str, Any]]:
     R, rule = reference_time(conn, cfg, ref.platform, ref.group_id, now)
     r_day = R.date()
+    r_iso = R.isoformat()
     gtype = group_type(conn, ref)
     th = cfg.roles_for(gtype)
     clock = pick_clock(conn, cfg, ref.platform, ref.group_id, rule)
     scores = scores_for(conn, cfg, ref.platform, ref.group_id, r_day, clock)
 
-    # -- rollup over the windows we need ---------------------------------------------------------
-    horizon = max(th.window_days, th.silent_max_days + PRE_SILENCE_DAYS + 1)
+    # -- activity in the window, one aggregate query ----------------------------------------------
     win_start = clock.start(r_day, th.window_days)
     d = table(MemberDailyRow)
-    per_user: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for uid, day, msgs in conn.execute(
-        select(d.c.user_id, d.c.day, d.c.messages).where(
+    stats: dict[str, _Stats] = {}
+    for uid, msgs, ndays, last in conn.execute(
+        select(d.c.user_id, func.sum(d.c.messages), func.count(), func.max(d.c.day))
+        .where(
             d.c.platform == ref.platform,
             d.c.group_id == ref.group_id,
-            d.c.day >= clock.start(r_day, horizon),
+            d.c.day >= win_start,
             d.c.day <= r_day,
             d.c.messages > 0,
         )
+        .group_by(d.c.user_id)
     ):
-        per_user[uid].append((day, msgs))
-    stats: dict[str, _Stats] = {}
-    for uid, items in per_user.items():
-        st = _Stats()
-        st.last_active = max(day for day, _ in items)
-        for day, msgs in items:
-            if day >= win_start:
-                st.window_messages += msgs
-                st.window_days += 1
-            if day >= clock.start(st.last_active, PRE_SILENCE_DAYS):
+        if isinstance(last, str):
+            last = date.fromisoformat(last)
+        stats[uid] = _Stats(window_messages=int(msgs), window_days=int(ndays), last_active=last)
+    # 'was in the top quarter': compared with the group's distribution of messages in the window
+    silent_cut = max(
+        float(th.silent_min_messages),
+        _quantile([st.window_messages for st in stats.values()], th.silent_top_quantile),
+    )
+    # messages in the 28 days before going quiet, only for those who went quiet 7-28 days ago
+    candidates = [
+        u
+        for u, st in stats.items()
+        if st.last_active is not None
+        and th.silent_min_days <= clock.dist(st.last_active, r_day) <= th.silent_max_days
+    ]
+    starts: dict[date, date] = {}
+    for i in range(0, len(candidates), 500):
+        chunk = candidates[i : i + 500]
+        for uid, day, msgs in conn.execute(
+            select(d.c.user_id, d.c.day, d.c.messages).where(
+                d.c.platform == ref.platform,
+                d.c.group_id == ref.group_id,
+                d.c.user_id.in_(chunk),
+                d.c.day >= clock.start(r_day, th.silent_max_days + PRE_SILENCE_DAYS + 1),
+                d.c.day <= r_day,
+            )
+        ):
+            st = stats[uid]
+            assert st.last_active is not None
+            begin = starts.get(st.last_active)
+            if begin is None:
+                begin = starts[st.last_active] = clock.start(st.last_active, PRE_SILENCE_DAYS)
+            if day >= begin:
                 st.pre_silence_messages += msgs
-        stats[uid] = st
-    pre_values = [st.pre_silence_messages for st in stats.values()]
-    silent_cut = max(float(th.silent_min_messages), _quantile(pre_values, th.silent_top_quantile))
 
     # -- KOL: centrality on the reply + mention graph ---------------------------------------------
     e = table(MemberEdgeRow)
@@ -198,7 +222,7 @@ def _compute(
             "active_days": st.window_days,
             "tenure_days": tenure,
             "days_since_last_message": quiet_days,
-            "reference": R.isoformat(),
+            "reference": r_iso,
             "reference_rule": rule,
             "group_type": gtype,
             "clock": clock.kind,
@@ -242,7 +266,7 @@ def _compute(
     score_rank = {u: i + 1 for i, u in enumerate(rest)}
     core_slots = max(1, math.ceil(th.core_top_pct * len(speakers))) if speakers else 0
 
-    out = {m["user_id"]: evaluate(m, score_rank, core_slots, len(rest)) for m in members}
+    out = {m["user_id"]: _explain(evaluate(m, score_rank, core_slots, len(rest))) for m in members}
     meta = {
         "reference": R,
         "reference_rule": rule,
@@ -257,11 +281,18 @@ def _compute(
 
 
 def _set(ins: Insight, role: str, key: str, **params: Any) -> None:
+    """Decide the role; the reason texts are formatted later, only for the members returned."""
     ins.role = role
+    ins.reason_key = key
+    ins.reason_params = params
+
+
+def _explain(ins: Insight) -> Insight:
     unit = ins.evidence.get("clock", "calendar")
     zh_unit, en_unit = both(f"members.unit.{unit}")
-    ins.reason_zh = t(f"members.reason.{key}", "zh-CN", unit=zh_unit, **params)
-    ins.reason_en = t(f"members.reason.{key}", "en", unit=en_unit, **params)
+    ins.reason_zh = t(f"members.reason.{ins.reason_key}", "zh-CN", unit=zh_unit, **ins.reason_params)
+    ins.reason_en = t(f"members.reason.{ins.reason_key}", "en", unit=en_unit, **ins.reason_params)
+    return ins
 
 
 def _decide(
