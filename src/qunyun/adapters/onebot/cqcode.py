@@ -17,7 +17,11 @@ _VALUE_ESC = (*_TEXT_ESC, (",", "&#44;"))
 _UNESC = re.compile(r"&(amp|#91|#93|#44);")
 _UNESC_MAP = {"amp": "&", "#91": "[", "#93": "]", "#44": ","}
 _CODE = re.compile(r"\[CQ:([^\[\],]*)((?:,[^\[\],]*)*)\]")
-_TYPE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_TYPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _valid_type(name: str) -> bool:
+    return bool(name) and all(c in _TYPE_CHARS for c in name)
 
 
 def escape(text: str, *, in_value: bool = False) -> str:
@@ -32,7 +36,7 @@ def unescape(text: str) -> str:
 
 
 def _code(body_type: str, params: str, source: str, pos: int) -> dict[str, Any]:
-    if not _TYPE.match(body_type):
+    if not _valid_type(body_type):
         raise OneBotParseError(f"CQ code at offset {pos} has an invalid type {body_type!r}", raw=source)
     data: dict[str, Any] = {}
     for part in params.split(",")[1:] if params else ():
@@ -81,7 +85,7 @@ def dumps(segments: list[dict[str, Any]]) -> str:
         if typ == "text":
             out.append(escape(str(data.get("text", ""))))
             continue
-        if not isinstance(typ, str) or not _TYPE.match(typ):
+        if not isinstance(typ, str) or not _valid_type(typ):
             raise OneBotParseError(f"segment type {typ!r} cannot be written as a CQ code")
         params = "".join(f",{k}={escape(str(v), in_value=True)}" for k, v in data.items() if v is not None)
         out.append(f"[CQ:{typ}{params}]")

@@ -68,6 +68,8 @@ _construct_segment = _fast_constructor(Segment)
 
 def _id(payload: dict[str, Any], key: str, *, required: bool = True) -> str | None:
     value = payload.get(key)
+    if type(value) is int and -(10**18) < value < 10**19:  # the common case: a QQ number
+        return str(value)
     if value is None:
         if required:
             raise OneBotParseError(f"{_where(payload)}: field {key!r} is missing", raw=payload)
@@ -98,16 +100,26 @@ def _where(payload: dict[str, Any]) -> str:
     return f"onebot {kind}/{detail}" if detail else f"onebot {kind}"
 
 
+_TIMES: dict[int | float, datetime] = {}
+
+
 def _time(payload: dict[str, Any]) -> datetime:
     value = payload.get("time")
+    cached = _TIMES.get(value)  # type: ignore[arg-type]
+    if cached is not None and type(value) is not bool:
+        return cached  # events of the same second share one (immutable) datetime
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise OneBotParseError(
             f"{_where(payload)}: field 'time' must be a unix timestamp, got {value!r}"[:300], raw=payload
         )
     try:
-        return datetime.fromtimestamp(value, UTC)
+        when = datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise OneBotParseError(f"{_where(payload)}: 'time' {value!r} is out of range", raw=payload) from exc
+    if len(_TIMES) > 4096:
+        _TIMES.clear()
+    _TIMES[value] = when
+    return when
 
 
 def segments_of(message: Any, payload: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -122,8 +134,8 @@ def segments_of(message: Any, payload: dict[str, Any] | None = None) -> list[dic
         )
     for seg in message:
         if (
-            not isinstance(seg, dict)
-            or not isinstance(seg.get("type"), str)
+            type(seg) is not dict
+            or type(seg.get("type")) is not str
             or not isinstance(seg.get("data", {}), dict | type(None))
         ):
             raise OneBotParseError(
