@@ -228,3 +228,27 @@ def test_vocabulary_alone_never_removes_an_established_member(db_url: str, feedb
     hacked = b.feed(message("加我微信 vx: fuli788 领红包", group_id="5001", user_id="vet", time=late + timedelta(1)))
     assert [a.kind for a in hacked][:1] == [ActionKind.DELETE_MESSAGE]
     b.close()
+
+
+def test_regulars_repeating_a_tip_across_groups_is_watched_never_banned(db_url: str, feedback_csv: Path) -> None:
+    b = bot(db_url)
+    vets = {"6001": "v1", "6002": "v2", "6003": "v3"}
+    b.feed_many(
+        [
+            message(f"{NORMAL} {g}-{i}", group_id=g, user_id=u, time=BASE_TIME + timedelta(minutes=i))
+            for g, u in vets.items()
+            for i in range(25)
+        ]
+    )
+    tip = "可以私聊我，我把红包的模板发你，大家一起做活动"
+    late = BASE_TIME + timedelta(hours=3)
+    outcomes = [
+        b.outcome(message(tip, group_id=g, user_id=u, time=late + timedelta(seconds=i)))
+        for i, (g, u) in enumerate(vets.items())
+    ]
+    kinds = [a.kind for o in outcomes for a in o.actions]
+    assert kinds == [ActionKind.NOTIFY_STAFF]  # one task for a human, nothing done to anyone
+    assert all(o.stopped_by is None for o in outcomes)
+    with b.db.engine.connect() as conn:
+        assert conn.execute(select(IncidentRow.__table__.c.status)).scalar_one() == "watch"
+    b.close()

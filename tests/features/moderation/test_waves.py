@@ -111,7 +111,7 @@ def test_low_score_single_account_crossposting_is_not_an_incident(db: Database) 
         # a second account posting the same low-scoring text across groups is worth a look
         res = observe(tr, conn, "g8", "q8", user="u2", text=question, minutes=5, score=0.01)
         assert res.incident is None  # two people, but the text looks like ordinary chat
-        res = observe(tr, conn, "g9", "q9", user="u3", text=question, minutes=6, score=0.15)
+        res = observe(tr, conn, "g9", "q9", user="u3", text=question, minutes=6, score=0.3)
         assert res.incident is not None and res.incident["accounts"] == 3
 
 

@@ -231,6 +231,11 @@ class ModerationPlugin:
                 is_spam = False
                 ctx.state["moderation"]["spared"] = "established"
             actions: list[Action] = []
+            # an established member's copy counts toward a wave's action threshold only with hard
+            # evidence: fifty regulars repeating the same 红包 tip is a watch, never a ban
+            wave_score = verdict.score
+            if not newcomer and _established(cfg, member) and not hard_evidence(verdict):
+                wave_score = min(wave_score, cfg.waves.min_score * 0.99)
             if cfg.waves.enabled:
                 wave = self.tracker(cfg).observe(
                     conn,
@@ -241,7 +246,7 @@ class ModerationPlugin:
                     user_id=ev.user_id,
                     time=ev.time,
                     text=text,
-                    score=verdict.score,
+                    score=wave_score,
                     reasons=verdict.reasons,
                     dry_run=ctx.dry_run,
                 )

@@ -50,12 +50,12 @@ class WaveConfig(BaseModel):
     bands: int = Field(default=16, ge=2)
     #: a wave is acted on when its most suspicious copy scores at least this; below it the
     #: incident is only watched and staff are notified (a popular link shared honestly)
-    min_score: float = Field(default=0.2, ge=0, le=1)
+    min_score: float = Field(default=0.5, ge=0, le=1)
     #: a low-scoring wave is watched (staff notified) only when this many accounts post it; one
     #: member cross-posting an honest question to several groups is left alone
     watch_min_accounts: int = Field(default=2, ge=1)
-    #: ... and when its most suspicious copy scores at least this (templated chat scores ~0.02)
-    watch_min_score: float = Field(default=0.1, ge=0, le=1)
+    #: ... and when its most suspicious copy scores at least this (ordinary chat scores ~0.02-0.12)
+    watch_min_score: float = Field(default=0.2, ge=0, le=1)
     #: most stored entries compared with one message (those sharing the most LSH bands)
     max_candidates: int = Field(default=200, ge=10, le=10_000)
     #: most entries kept per store (oldest dropped first), whatever the window
