@@ -53,6 +53,8 @@ class RoleThresholds(_Strict):
     #: 'was in the top quarter' = at or above this quantile of messages before going quiet
     silent_top_quantile: float = Field(default=0.75, ge=0, le=1)
     silent_min_messages: int = Field(default=10, ge=1)
+    #: ... on at least this many days (a one-day visitor is not a regular who went quiet)
+    silent_min_active_days: int = Field(default=3, ge=1)
 
 
 class LeaderboardPost(_Strict):

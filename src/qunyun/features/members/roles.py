@@ -7,7 +7,8 @@ active days, per ``[features.members] clock`` (see :mod:`qunyun.features.members
 1. **admin** — flagged admin by the platform, or listed in ``[features.members] admins``.
 2. **newcomer** — joined (or first seen) less than ``newcomer_days`` before R.
 3. **silent** — last spoke ``silent_min_days``–``silent_max_days`` before R, and in the 28 days before
-   going quiet posted at least the group's ``silent_top_quantile`` (top quarter) of messages.
+   going quiet posted, on at least ``silent_min_active_days`` days, as many messages as the top quarter
+   (``silent_top_quantile``) of the group's members post in the window.
 4. **kol** — others reply to and mention them: PageRank over the reply+mention graph of the last
    ``kol_window_days`` in the top ``kol_top_pct``, with at least ``kol_min_people`` distinct people and
    ``kol_min_interactions`` replies/mentions received, and still speaking in the window. Message count
@@ -63,6 +64,7 @@ class _Stats:
     window_messages: int = 0
     window_days: int = 0
     pre_silence_messages: int = 0
+    pre_silence_days: int = 0
     last_active: date | None = None
 
 
@@ -177,8 +179,9 @@ def _compute(
             begin = starts.get(st.last_active)
             if begin is None:
                 begin = starts[st.last_active] = clock.start(st.last_active, PRE_SILENCE_DAYS)
-            if day >= begin:
+            if day >= begin and msgs > 0:
                 st.pre_silence_messages += msgs
+                st.pre_silence_days += 1
 
     # -- KOL: centrality on the reply + mention graph ---------------------------------------------
     e = table(MemberEdgeRow)
@@ -330,8 +333,13 @@ def _decide(
         quiet_days is not None
         and th.silent_min_days <= quiet_days <= th.silent_max_days
         and st.pre_silence_messages >= silent_cut
+        and st.pre_silence_days >= th.silent_min_active_days  # a regular, not a one-day visitor
     ):
-        nums.update(pre_silence_messages=st.pre_silence_messages, top_quarter_cut=round(silent_cut, 1))
+        nums.update(
+            pre_silence_messages=st.pre_silence_messages,
+            pre_silence_days=st.pre_silence_days,
+            top_quarter_cut=round(silent_cut, 1),
+        )
         _set(ins, "silent", "silent", days=quiet_days, before=st.pre_silence_messages, cut=round(silent_cut))
         return
     rank = pr_rank.get(uid)
