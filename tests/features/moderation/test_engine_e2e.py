@@ -252,3 +252,26 @@ def test_regulars_repeating_a_tip_across_groups_is_watched_never_banned(db_url: 
     with b.db.engine.connect() as conn:
         assert conn.execute(select(IncidentRow.__table__.c.status)).scalar_one() == "watch"
     b.close()
+
+
+def test_a_wave_inside_one_batch_is_still_handled_once(db_url: str, feedback_csv: Path) -> None:
+    b = bot(db_url)
+    seed_groups(b)
+    t0 = BASE_TIME + timedelta(minutes=5)
+    b.feed_many(
+        [
+            message(SPAM, group_id=g, user_id=["s1", "s2"][i % 2], message_id=f"w{i}", time=t0 + timedelta(seconds=i))
+            for i, g in enumerate(GROUPS)
+        ]
+    )
+    with b.db.engine.connect() as conn:
+        strikes = conn.execute(
+            select(StrikeRow.__table__).where(StrikeRow.__table__.c.source == "moderation.wave")
+        ).all()
+        review = conn.execute(select(ReviewRow.__table__).where(ReviewRow.__table__.c.kind == "incident")).one()
+    assert sorted(s.user_id for s in strikes) == ["s1", "s2"]  # one wave strike per sender
+    keys = [a["idempotency_key"] for a in review.actions]
+    assert len(keys) == len(set(keys)) == 5 + 2 * 5  # each copy deleted, each sender banned per group
+    rows = outbox(b)
+    assert Counter(r.kind for r in rows)["ban"] == 10
+    b.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from qunyun.actions import Action, ActionKind, Reason
 from qunyun.events import Event, EventType
@@ -30,7 +30,7 @@ from .config import SpamRulesConfig
 from .ladder import delete_action, escalate, key, record_strike
 from .review import create_review, set_actions
 from .scope import ModerationSettings, effective_rules, is_whitelisted, list_entries, scopes_for, trusted_members
-from .tables import Community, community_of, tbl
+from .tables import Community, ReviewRow, community_of, tbl
 from .waves import SOURCE as WAVE_SOURCE
 from .waves import WaveResult, WaveTracker, set_status
 
@@ -374,8 +374,6 @@ class ModerationPlugin:
         )
         from sqlalchemy import update
 
-        from .tables import ReviewRow
-
         conn.execute(update(tbl(ReviewRow)).where(tbl(ReviewRow).c.id == review_id).values(step=decision.step.action))
         cause = ":".join(ev.key)
         actions = [_with_cause(a, cause) for a in decision.actions]
@@ -460,12 +458,16 @@ class ModerationPlugin:
                         idempotency_key=key("moderation.wave.ban", inc["id"], community.platform, g, user),
                     )
                 )
-        fresh = _not_queued(conn, wanted)
+        # not yet queued, and not produced earlier in this batch (the outbox is written per batch)
+        review_id = self._incident_review(conn, ctx, community, inc)
+        r = tbl(ReviewRow)
+        produced = conn.execute(select(r.c.actions).where(r.c.id == review_id)).scalar() or []
+        done = {a.get("idempotency_key") for a in produced}
+        fresh = [a for a in _not_queued(conn, wanted) if a.idempotency_key not in done]
         if not fresh:
             return []
         cause = ":".join(ctx.event.key)
         fresh = [_with_cause(a, cause) for a in fresh]
-        review_id = self._incident_review(conn, ctx, community, inc)
         set_actions(conn, review_id, fresh, append=True)
         new_senders = {a.user_id for a in fresh if a.kind is ActionKind.BAN}
         for user in new_senders:
@@ -486,7 +488,6 @@ class ModerationPlugin:
         return fresh
 
     def _incident_review(self, conn: Connection, ctx: Context, community: Community, inc: dict[str, Any]) -> int:
-        from .tables import ReviewRow
 
         r = tbl(ReviewRow)
         found = conn.execute(select(r.c.id).where(r.c.incident_id == inc["id"])).scalar()
