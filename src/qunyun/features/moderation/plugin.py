@@ -372,7 +372,6 @@ class ModerationPlugin:
             newcomer=newcomer,
             review_id=review_id,
         )
-        from sqlalchemy import update
 
         conn.execute(update(tbl(ReviewRow)).where(tbl(ReviewRow).c.id == review_id).values(step=decision.step.action))
         cause = ":".join(ev.key)
