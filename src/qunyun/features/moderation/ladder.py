@@ -48,7 +48,12 @@ class LadderStep(BaseModel):
     def label(self) -> tuple[str, str]:
         """(zh, en) name of the step for reasons and pages."""
         if self.action == "mute":
-            return both("moderation.step.mute", minutes=(self.duration or 0) // 60)
+            seconds = self.duration or 0
+            if seconds >= 86400 and seconds % 86400 == 0:
+                return both("moderation.step.mute_days", days=seconds // 86400)
+            if seconds >= 3600 and seconds % 3600 == 0:
+                return both("moderation.step.mute_hours", hours=seconds // 3600)
+            return both("moderation.step.mute", minutes=seconds // 60)
         if self.action == "ban":
             return both("moderation.step.ban" if self.scope == "community" else "moderation.step.ban_group")
         return both(f"moderation.step.{self.action}")
