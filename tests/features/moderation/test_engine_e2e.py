@@ -209,8 +209,21 @@ def test_trusted_members_are_never_moderated(db_url: str, feedback_csv: Path) ->
     admin = message(SPAM, group_id="4001", user_id="boss", raw={"sender": {"role": "admin"}})
     assert b.feed(admin) == []
     assert b.feed(message(SPAM, group_id="4001", user_id="bot", self_id="bot")) == []
+    b.settings.features["members"] = {"admins": ["qq:adm1"]}  # admins named in the members feature
+    assert b.feed(message(SPAM, group_id="4001", user_id="adm1")) == []
+    plugin = _plugin(b)
+    plugin.trusted.set("qq", "4001", ["kol2"])  # what the refresh job learns from the members feature
+    assert b.feed(message(SPAM, group_id="4001", user_id="kol2")) == []
+    assert b.feed(message(SPAM, group_id="4002", user_id="kol2"))  # a KOL of another group only
     assert b.feed(message(SPAM, group_id="4001", user_id="rando"))  # the same text from anyone else
     b.close()
+
+
+def _plugin(b: BotTester) -> ModerationPlugin:
+    fn = b.registry.policies[0].fn
+    owner = getattr(fn, "__self__", None)
+    assert isinstance(owner, ModerationPlugin)
+    return owner
 
 
 def test_vocabulary_alone_never_removes_an_established_member(db_url: str, feedback_csv: Path) -> None:
