@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, false, func, select, update
+from sqlalchemy import Connection, false, func, literal_column, select, update
 
 from qunyun.events import utcnow
 from qunyun.features.members.clock import ActiveDayClock, Clock
@@ -107,23 +107,46 @@ def _credit_coefficients(w: Weights) -> np.ndarray:
     )
 
 
-def _fetch(conn: Connection, full: bool) -> list[Any]:
-    """Rollup rows to score: all of them, or every row of the members with a dirty score."""
+def _fetch(conn: Connection, full: bool, coef: np.ndarray) -> list[Any]:
+    """(platform, group_id, user_id, day, credit) rollup rows to score: all of them, or every row of the
+    members with a dirty score. The credit is computed by the database; on SQLite the rows are read
+    with the driver's own fetchall (SQLAlchemy's per-row processing costs more than the query)."""
     d, s = table(MemberDailyRow), table(MemberScoreRow)
-    cols = [d.c.platform, d.c.group_id, d.c.user_id, d.c.day, *[d.c[name] for name in _COLS]]
+    credit_expr = sum(
+        (d.c[name] * literal_column(repr(float(k))) for name, k in zip(_COLS, coef, strict=True)),
+        literal_column("0.0"),
+    )
+    cols = [d.c.platform, d.c.group_id, d.c.user_id, d.c.day, credit_expr]
+    queries = []
     if full:
-        return list(conn.execute(select(*cols)))
-    users: dict[str, list[str]] = defaultdict(list)
-    for p, u in conn.execute(
-        select(s.c.platform, s.c.user_id).where(s.c.dirty.is_(True), s.c.group_id != COMMUNITY).distinct()
-    ):
-        users[p].append(u)
+        queries.append(select(*cols))
+    else:
+        users: dict[str, list[str]] = defaultdict(list)
+        for p, u in conn.execute(
+            select(s.c.platform, s.c.user_id).where(s.c.dirty.is_(True), s.c.group_id != COMMUNITY).distinct()
+        ):
+            users[p].append(u)
+        for platform, ids in users.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                queries.append(select(*cols).where(d.c.platform == platform, d.c.user_id.in_(chunk)))
     rows: list[Any] = []
-    for platform, ids in users.items():
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows.extend(conn.execute(select(*cols).where(d.c.platform == platform, d.c.user_id.in_(chunk))))
+    for q in queries:
+        if conn.dialect.name == "sqlite":
+            compiled = q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(str(compiled))
+                rows.extend(cursor.fetchall())
+            finally:
+                cursor.close()
+        else:
+            rows.extend(conn.execute(q))
     return rows
+
+
+def _ordinal(value: Any) -> int:
+    return (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()  # type: ignore[no-any-return]
 
 
 def _decayed(
@@ -139,6 +162,36 @@ def _decayed(
     return anchor, cal, act
 
 
+_SQLITE_UPSERT = (
+    "INSERT INTO member_scores (platform, group_id, user_id, score, score_active, anchor_day, dirty, computed_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (platform, group_id, user_id) DO UPDATE SET"
+    " score = excluded.score, score_active = excluded.score_active, anchor_day = excluded.anchor_day,"
+    " dirty = 0, computed_at = excluded.computed_at"
+)
+
+
+def _write_sqlite(conn: Connection, out: list[dict[str, Any]], now: datetime) -> None:
+    """The score upsert with plain tuples (dates stored as SQLAlchemy's SQLite types store them)."""
+    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    params = [
+        (
+            r["platform"],
+            r["group_id"],
+            r["user_id"],
+            r["score"],
+            r["score_active"],
+            r["anchor_day"].isoformat(),
+            stamp,
+        )
+        for r in out
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_SQLITE_UPSERT, params)
+    finally:
+        cursor.close()
+
+
 def refresh_scores(
     conn: Connection, cfg: MembersConfig, *, full: bool = False, now: datetime | None = None
 ) -> int:
@@ -152,14 +205,18 @@ def refresh_scores(
     if _stored_fingerprint(conn) != fingerprint:
         full = True
     s = table(MemberScoreRow)
-    rows = _fetch(conn, full)
+    rows = _fetch(conn, full, _credit_coefficients(cfg.weights))
     out: list[dict[str, Any]] = []
     if rows:
         hl = cfg.half_life_days
         n_rows = len(rows)
-        day = np.fromiter((r[3].toordinal() for r in rows), dtype=np.int64, count=n_rows)
-        matrix = np.array([r[4:] for r in rows], dtype=np.float64)
-        credit_v = matrix @ _credit_coefficients(cfg.weights)
+        day_ord: dict[Any, int] = {}
+        day = np.fromiter(
+            (day_ord[r[3]] if r[3] in day_ord else day_ord.setdefault(r[3], _ordinal(r[3])) for r in rows),
+            dtype=np.int64,
+            count=n_rows,
+        )
+        credit_v = np.fromiter((r[4] for r in rows), dtype=np.float64, count=n_rows)
         clocks = active_clocks(conn)
         for community in (False, True):
             keymap: dict[tuple[str, str, str], int] = {}
@@ -212,7 +269,10 @@ def refresh_scores(
         },
     )
     out.sort(key=lambda r: (r["platform"], r["group_id"], r["user_id"]))
-    bulk(conn, "members.scores", stmt, out, 2000)
+    if conn.dialect.name == "sqlite" and out:
+        _write_sqlite(conn, out, now)
+    else:
+        bulk(conn, "members.scores", stmt, out, 2000)
     if not full:
         conn.execute(update(s).where(s.c.dirty.is_(True)).values(dirty=False, computed_at=now))
     _store_fingerprint(conn, fingerprint, now)
