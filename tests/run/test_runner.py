@@ -196,3 +196,29 @@ async def test_serve_with_bot_runs_both_and_stops_on_sigterm(sqlite_url: str) ->
         summary = await asyncio.wait_for(task, 15)
         assert summary["ingest"]["stored"] == 2
     app.close()
+
+
+async def test_scheduled_jobs_run_in_the_bot_process(sqlite_url: str) -> None:
+    ran: list[str] = []
+
+    class JobPlugin:
+        name = "jobs"
+
+        def setup(self, registry: Registry) -> None:
+            async def tick(app: QunyunApp) -> None:
+                ran.append("async")
+
+            def blocking(app: QunyunApp) -> None:
+                ran.append("sync")
+
+            registry.add_job("tick", tick, interval_seconds=0.05)
+            registry.add_job("blocking", blocking, interval_seconds=0.05)
+
+    app = make_app(sqlite_url, [])
+    app.registry = build_registry([JobPlugin()])
+    runner = BotRunner(app, adapters=[])
+    task = asyncio.create_task(runner.run(install_signals=False))
+    await until(lambda: "async" in ran and "sync" in ran)
+    runner.request_stop()
+    await asyncio.wait_for(task, 15)
+    app.close()

@@ -100,14 +100,15 @@ def _where(payload: dict[str, Any]) -> str:
     return f"onebot {kind}/{detail}" if detail else f"onebot {kind}"
 
 
-_TIMES: dict[int | float, datetime] = {}
+_TIMES: dict[int, datetime] = {}
 
 
 def _time(payload: dict[str, Any]) -> datetime:
     value = payload.get("time")
-    cached = _TIMES.get(value)  # type: ignore[arg-type]
-    if cached is not None and type(value) is not bool:
-        return cached  # events of the same second share one (immutable) datetime
+    if type(value) is int:
+        cached = _TIMES.get(value)
+        if cached is not None:
+            return cached  # events of the same second share one (immutable) datetime
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise OneBotParseError(
             f"{_where(payload)}: field 'time' must be a unix timestamp, got {value!r}"[:300], raw=payload
@@ -116,9 +117,10 @@ def _time(payload: dict[str, Any]) -> datetime:
         when = datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise OneBotParseError(f"{_where(payload)}: 'time' {value!r} is out of range", raw=payload) from exc
-    if len(_TIMES) > 4096:
-        _TIMES.clear()
-    _TIMES[value] = when
+    if type(value) is int:
+        if len(_TIMES) > 4096:
+            _TIMES.clear()
+        _TIMES[value] = when
     return when
 
 
