@@ -37,7 +37,9 @@ def test_heldout_f1(holdout_model: classifier.SpamModel, spam_data: Path) -> Non
 
 
 @pytest.mark.parametrize("fixture", ["zh_other_platform", "irc_ham"])
-def test_rules_carry_other_platform_spam_and_spare_ham(holdout_model: classifier.SpamModel, fixture: str) -> None:
+def test_rules_carry_other_platform_spam_and_spare_ham(
+    holdout_model: classifier.SpamModel, fixture: str
+) -> None:
     """Hand-written WeChat-style ads (obfuscated handles) and link-heavy tech chat."""
     with (FIXTURES / f"{fixture}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -23,7 +23,7 @@ def test_classify_roundtrip_multiline_bom(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     rows = [
         ["1", "hello\nworld, how are you?", "ham"],
-        ["2", "加微信 abc123\n兼职日结 \"高薪\"", "spam"],
+        ["2", '加微信 abc123\n兼职日结 "高薪"', "spam"],
         ["3", "", "ham"],
         ["4", "see https://help.ubuntu.com/community/SwapFaq", "ham"],
     ]
@@ -32,7 +32,17 @@ def test_classify_roundtrip_multiline_bom(tmp_path: Path) -> None:
         w.writerow(["id", "text", "label"])
         w.writerows(rows)
     out = tmp_path / "out.csv"
-    args = ["classify", "--input", str(src), "--text-column", "text", "--output", str(out), "--chunk-size", "2"]
+    args = [
+        "classify",
+        "--input",
+        str(src),
+        "--text-column",
+        "text",
+        "--output",
+        str(out),
+        "--chunk-size",
+        "2",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8", newline="") as fh:

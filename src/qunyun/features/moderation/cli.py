@@ -35,7 +35,7 @@ app = typer.Typer(
 
 _err = Console(stderr=True)
 ADDED = ("label", "score", "reasons")
-CHUNK = 4096
+CHUNK = 20_000
 
 
 def _lang(ctx: typer.Context | None) -> str:
@@ -75,6 +75,9 @@ def classify(
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the message text.")] = "text",
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows scored per batch.")] = CHUNK,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes to use (0 = up to 2 CPU cores).")
+    ] = 0,
 ) -> None:
     """Label every row of a CSV as spam/ham (streams in chunks: memory stays flat)."""
     lang = _lang(ctx)
@@ -82,6 +85,7 @@ def classify(
         _fail(t("spam.input_not_found", lang, path=str(input)))
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     detector = get_detector()
+    workers = workers or min(2, os.cpu_count() or 1)
     total = input.stat().st_size
     with input.open("rb") as raw:
         counting = _Counting(raw)
@@ -119,7 +123,7 @@ def classify(
 
             def flush() -> None:
                 nonlocal rows_done, spam_count
-                verdicts = detector.detect_many([r[idx] if idx < len(r) else "" for r in chunk])
+                verdicts = detector.detect_many([r[idx] if idx < len(r) else "" for r in chunk], workers=workers)
                 for row, v in zip(chunk, verdicts, strict=True):
                     if len(row) < width:
                         row = row + [""] * (width - len(row))

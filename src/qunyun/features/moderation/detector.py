@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 #: log-odds used for the model's part when the model is switched off (a prior: most chat is ham)
 NO_MODEL_LOGIT = -2.0
+#: "model:0.00" … "model:1.00", formatted once
+_MODEL_TAGS = [f"model:{k / 100:.2f}" for k in range(101)]
 _BOOSTED = ("contact:", "url:other", "url:shortener", "url:telegram", "url:deny", "invite:", "qr:")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Verdict:
     """The decision on one message: ``label`` is ``spam`` or ``ham``, ``score`` P(spam) in [0, 1].
 
@@ -120,12 +122,23 @@ class Detector:
         return self.detect_many([text], contexts=[context] if context else None)[0]
 
     def detect_many(
-        self, texts: Sequence[str], *, contexts: Sequence[DetectContext | None] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        contexts: Sequence[DetectContext | None] | None = None,
+        workers: int = 1,
     ) -> list[Verdict]:
-        """Verdicts for many texts; rules and model each run once over the whole batch."""
+        """Verdicts for many texts; rules and model each run once over the whole batch.
+
+        ``workers > 1`` splits a large batch (no contexts) over forked worker processes: the
+        regex and normalization passes hold the GIL, so processes, not threads, use the second
+        core. Meant for bulk jobs (``qunyun spam classify``), not for a server's event loop.
+        """
         n = len(texts)
         if n == 0:
             return []
+        if workers > 1 and contexts is None and n >= 2 * PARALLEL_MIN and _can_fork():
+            return self._detect_parallel(list(texts), workers)
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         cfg = self.config
         norm, comp = normalize_batch(texts)
@@ -138,28 +151,45 @@ class Detector:
             model_p = None
             base = np.full(n, NO_MODEL_LOGIT)
         z = base.copy()
-        thresholds = [cfg.threshold] * n
+        thresholds: np.ndarray | None = None
         if contexts is not None:
             for i, ctx in enumerate(contexts):
                 if ctx is None:
                     continue
                 findings[i] = self._with_context(findings[i], ctx)
                 if ctx.newcomer:
+                    if thresholds is None:
+                        thresholds = np.full(n, cfg.threshold)
                     thresholds[i] = (ctx.config or cfg).newcomer_threshold
         for i, fs in enumerate(findings):
             if fs:
                 z[i] += rule_logit(fs)
-        scores = 1.0 / (1.0 + np.exp(-z))
-        out: list[Verdict] = []
-        for i in range(n):
-            fs = findings[i]
-            score = float(scores[i])
-            mp = None if model_p is None else float(model_p[i])
-            reasons = _reasons(fs)
-            if mp is not None:
-                reasons.append(f"model:{mp:.2f}")
-            label = "spam" if score >= thresholds[i] else "ham"
-            out.append(Verdict(label, score, reasons, tuple(fs), mp))
+        scores_arr = 1.0 / (1.0 + np.exp(-z))
+        spam = (scores_arr >= (cfg.threshold if thresholds is None else thresholds)).tolist()
+        scores = scores_arr.tolist()
+        # per-message work below is only building the result objects
+        if model_p is None:
+            return [
+                Verdict("spam" if sp else "ham", sc, _reasons(fs) if fs else [], tuple(fs), None)
+                for sp, sc, fs in zip(spam, scores, findings, strict=True)
+            ]
+        mps = model_p.tolist()
+        tags = [_MODEL_TAGS[k] for k in np.rint(model_p * 100).astype(np.int64).tolist()]
+        return [
+            Verdict("spam" if sp else "ham", sc, [*_reasons(fs), tag] if fs else [tag], tuple(fs), mp)
+            for sp, sc, fs, mp, tag in zip(spam, scores, findings, mps, tags, strict=True)
+        ]
+
+    def _detect_parallel(self, texts: list[str], workers: int) -> list[Verdict]:
+        if self.config.use_model:
+            _ = self.model  # load (or train) the model before forking, so workers share it
+        pool = _pool(self, workers - 1)
+        size = -(-len(texts) // workers)
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        futures = [pool.submit(_worker_detect, id(self), c) for c in chunks[1:]]
+        out = self.detect_many(chunks[0])
+        for f in futures:
+            out.extend(f.result())
         return out
 
     def _with_context(self, fs: list[Finding], ctx: DetectContext) -> list[Finding]:
@@ -183,6 +213,37 @@ def _reasons(fs: Sequence[Finding]) -> list[str]:
         if f.code not in seen or f.weight > seen[f.code]:
             seen[f.code] = f.weight
     return [c for c, _ in sorted(seen.items(), key=lambda kv: -kv[1])]
+
+
+#: below this many texts per worker, forking and pickling cost more than they save
+PARALLEL_MIN = 4096
+_forked: dict[int, Detector] = {}
+_pools: dict[tuple[int, int], Any] = {}
+
+
+def _can_fork() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and mp.parent_process() is None
+
+
+def _pool(det: Detector, n: int) -> Any:
+    """A process pool forked with ``det`` (and its model) already in memory; kept for reuse."""
+    import atexit
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    key = (id(det), n)
+    pool = _pools.get(key)
+    if pool is None:
+        _forked[id(det)] = det
+        pool = _pools[key] = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+        atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+    return pool
+
+
+def _worker_detect(key: int, texts: list[str]) -> list[Verdict]:
+    return _forked[key].detect_many(texts)
 
 
 _detectors: dict[str, Detector] = {}
@@ -209,9 +270,10 @@ def detect_many(
     *,
     config: SpamRulesConfig | None = None,
     contexts: Sequence[DetectContext | None] | None = None,
+    workers: int = 1,
 ) -> list[Verdict]:
-    """Score many messages at once (vectorized; ≥50k msgs/s on two cores)."""
-    return get_detector(config).detect_many(texts, contexts=contexts)
+    """Score many messages at once (vectorized; see :meth:`Detector.detect_many` for ``workers``)."""
+    return get_detector(config).detect_many(texts, contexts=contexts, workers=workers)
 
 
 def sigmoid(x: float) -> float:

@@ -12,14 +12,16 @@ score a batch with two ``numpy.bincount`` calls and no sparse matrix at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-_P = np.uint64(1_000_003)
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-_NSALT = np.uint64(0x632BE59BD9B4E019)
+# 32-bit arithmetic (wrapping) halves the memory traffic of 64-bit; Knuth's multiplicative hash
+# takes the top ``bits`` bits, which is plenty for 2**20 buckets
+_P = np.uint32(0x01000193)  # FNV prime
+_MULT = np.uint32(0x9E3779B1)
+_NSALT = np.uint32(0x85EBCA6B)
 #: the model reads at most this many characters of a message (the signal is in the first lines)
 MAX_CHARS = 1000
 
@@ -31,27 +33,25 @@ class HashedCharTfidf:
         self.ngram_range = ngram_range
         self.bits = bits
         self.idf: np.ndarray | None = None
+        #: (id of coef, coef·idf, idf²) cached for :meth:`decision`
+        self._weights: tuple[int, np.ndarray, np.ndarray] | None = None
 
     @property
     def n_features(self) -> int:
         return 1 << self.bits
 
-    def hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(doc, bucket)`` of every n-gram occurrence in ``texts`` (one row per occurrence)."""
-        if not texts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    def _per_n(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(doc, bucket)`` arrays of the n-gram occurrences, one pair per n."""
         joined = "\x00" + "\x00".join(t[:MAX_CHARS].replace("\x00", " ") for t in texts) + "\x00"
-        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
         length = cp.shape[0]
         is_sep = cp == 0
         # c[k] = number of separators in joined[:k]
-        c = np.zeros(length + 1, dtype=np.int64)
+        c = np.zeros(length + 1, dtype=np.int32)
         np.cumsum(is_sep, out=c[1:])
-        shift = np.uint64(64 - self.bits)
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
+        shift = np.uint32(32 - self.bits)
         lo, hi = self.ngram_range
-        h = np.zeros(length, dtype=np.uint64)
+        h = np.zeros(length, dtype=np.uint32)
         with np.errstate(over="ignore"):
             for n in range(1, hi + 1):
                 count = length - n + 1
@@ -61,11 +61,17 @@ class HashedCharTfidf:
                 if n < lo:
                     continue
                 # no separator strictly inside an n-gram (one at either end marks the boundary)
-                valid = ~is_sep if n == 1 else (c[n - 1 : n - 1 + count] - c[1 : 1 + count]) == 0
-                rows.append(c[1 : 1 + count][valid] - 1)
-                salted = h[valid] ^ (_NSALT * np.uint64(n))
-                cols.append(((salted * _MULT) >> shift).astype(np.int64))
-        return np.concatenate(rows), np.concatenate(cols)
+                starts = c[1 : 1 + count]
+                valid = ~is_sep if n == 1 else c[n - 1 : n - 1 + count] == starts
+                salted = h[valid] ^ (_NSALT * np.uint32(n))
+                yield starts[valid] - 1, ((salted * _MULT) >> shift).astype(np.intp)
+
+    def hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(doc, bucket)`` of every n-gram occurrence in ``texts`` (one row per occurrence)."""
+        if not texts:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.intp)
+        pairs = list(self._per_n(texts))
+        return np.concatenate([d for d, _ in pairs]), np.concatenate([b for _, b in pairs])
 
     def fit(self, texts: Sequence[str]) -> HashedCharTfidf:
         doc, bucket = self.hashes(texts)
@@ -100,13 +106,29 @@ class HashedCharTfidf:
         """``transform(texts) @ coef + intercept`` without building a matrix (the fast path).
 
         A linear model of TF × IDF sums over occurrences, so ``Σ coef·idf`` per n-gram occurrence
-        divided by the row norm equals the matrix product; two ``bincount`` calls do it all.
+        divided by the row norm equals the matrix product; ``numpy.bincount`` does the sums.
         """
         idf = self._idf()
         m = len(texts)
-        doc, bucket = self.hashes(texts)
-        w = idf[bucket]
-        norm = np.sqrt(np.bincount(doc, weights=w * w, minlength=m))
-        norm[norm == 0] = 1.0
-        num = np.bincount(doc, weights=w * coef[bucket], minlength=m)
-        return num / norm + intercept
+        if m == 0:
+            return np.zeros(0)
+        key = id(coef)
+        if self._weights is None or self._weights[0] != key:
+            self._weights = (key, (coef * idf).astype(np.float64), (idf * idf).astype(np.float64))
+        _, w_coef, w_sq = self._weights
+        num = np.zeros(m)
+        den = np.zeros(m)
+        for doc, bucket in self._per_n(texts):
+            num += np.bincount(doc, weights=w_coef[bucket], minlength=m)
+            den += np.bincount(doc, weights=w_sq[bucket], minlength=m)
+        den[den == 0] = 1.0
+        return num / np.sqrt(den) + intercept
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_weights"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_weights", None)

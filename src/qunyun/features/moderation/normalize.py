@@ -5,8 +5,8 @@ Spammers dodge keyword filters with full-width letters (ＶＸ), traditional cha
 digits (①②, 0️⃣, 𝟏) and Chinese numerals inside phone/QQ numbers (一三八…). Everything here turns
 such text into two forms that the rules and the model share:
 
-* ``norm``: NFKC, casefolded, simplified Chinese, digits made ASCII, digit runs re-joined;
-  whitespace and punctuation kept, so URLs and ``vx: abc123`` stay readable to regexes;
+* ``norm``: NFKC, casefolded, simplified Chinese, digits made ASCII, digit runs re-joined,
+  every whitespace run one space; punctuation kept, so URLs and ``vx: abc123`` stay readable to regexes;
 * ``compact``: ``norm`` with every non-word character removed, so ``加 V 信`` → ``加v信`` and
   ``w.e.i.x.i.n`` → ``weixin`` for the keyword automaton.
 
@@ -132,23 +132,35 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: ASCII punctuation/whitespace/control removal via ``str.translate`` (CPython's ASCII fast path)
 _ASCII_DROP: dict[int, None] = {c: None for c in range(1, 128) if not chr(c).isalnum()}
 _NON_WORD_NA = re.compile(r"[^\w\x00]+")
+#: a whitespace run that is not already one plain space (starts with a literal set: fast)
+_WS = re.compile(r"[\t\n\r\f\v\x1c-\x1f\x85\u2028\u2029]\s*| \s+")
 
 
 def _pre(m: re.Match[str]) -> str:
     return _PRE[ord(m.group(0))] or ""
 
 
+def _norm_wide(part: str) -> str:
+    """The Unicode steps, for a text that is not pure ASCII."""
+    if _PRE_RE.search(part):
+        # rare characters: a regex finds them faster than translate() walks every character
+        part = _PRE_RE.sub(_pre, part)
+    part = unicodedata.normalize("NFKC", part).casefold()
+    if _CJK.search(part):
+        table = _t2s_table()
+        if table:
+            part = part.translate(table)
+    return part
+
+
 def _norm_joined(joined: str) -> str:
-    # rare characters: a regex finds them faster than translate() walks every character
-    s = _PRE_RE.sub(_pre, joined)
-    s = unicodedata.normalize("NFKC", s)
-    s = s.casefold()
-    table = _t2s_table()
-    if table and _CJK.search(s):
-        # only parts holding CJK pay for the per-character table lookup
-        s = SEP.join(p.translate(table) if _CJK.search(p) else p for p in s.split(SEP))
+    # pure-ASCII texts (most English/Russian-free chat) need only lower(); the Unicode steps
+    # (NFKC, casefold, traditional → simplified) run per text where they can change something
+    s = SEP.join(p.lower() if p.isascii() else _norm_wide(p) for p in joined.split(SEP))
     s = _DIGIT_RUN.sub(_fix_digit_run, s)
     s = _PLUS_AS_ADD.sub("加", s)
+    # one plain space for every whitespace run: multi-word keywords match, regexes stay simple
+    s = _WS.sub(" ", s)
     return s
 
 

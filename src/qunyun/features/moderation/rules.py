@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -33,15 +34,18 @@ class Finding:
 
 
 # --- weights (log-odds) -----------------------------------------------------------------------
-W_CONTACT = 2.5  # a contact handle with context (vx: abc123, QQ 12345678)
+W_CONTACT = 2.5  # a QQ number with context (QQ 12345678, 加群 12345678)
+W_WECHAT = 3.0  # a WeChat handle with an ID (vx: abc123): ordinary members rarely post one
 W_PHONE = 1.5  # a bare mainland mobile number
 W_COMBO = 2.5  # contact handle + solicitation vocabulary in the same message
 W_INVITE = 4.5  # invite link to another group
 W_DENY = 6.0
 W_ALLOW = -3.0
 W_SHORTENER = 1.5
-W_URL = 0.5
+W_URL = 0.25
 W_TG_LINK = 1.0
+W_URL_OBFUSCATED = 2.0  # http:xxx without //, "abc. top", wwwabc: hiding a link from filters
+W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找我)
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
 #: weak keywords only count together; their sum is capped
@@ -55,10 +59,13 @@ _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 #: an ID holding a digit, so "wxpython" or "wechat users" are not handles
 _RE_WECHAT = re.compile(
     rf"{_ZH_WECHAT}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
-    rf"|(?<![a-z])(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
+    rf"|(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
     rf"(?:[:：=][ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
-_RE_V_HANDLE = re.compile(r"(?<![a-z])v[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
+#: literals that start a WeChat handle (searched with str.find before the full regex runs)
+_WECHAT_LITERALS = ("微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin")
+#: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
+_RE_V_HANDLE = re.compile(r"v[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v)"
@@ -66,7 +73,8 @@ _RE_WECHAT_COMPACT = re.compile(
 )
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
 _RE_QQ_CTX = re.compile(
-    r"(?:(?<![a-z])qq|(?<![a-z])q|扣扣|扣|企鹅|群号|q群|群|加我|加|找|联系|咨询|私聊|私信|戳|滴滴|(?<![a-z])dd)"
+    r"(?:(?<![a-z])qq|(?<![a-z])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊|私信|戳|滴滴"
+    r"|(?<![a-z])dd)"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*$"
 )
 _RE_DIGITS = re.compile(r"\d{5,}")
@@ -77,6 +85,17 @@ _TLDS = (
 )
 #: cheap prefilter: only texts with one of these are searched with the full URL regex
 _RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
+#: links written so that filters miss them: ``http:abc`` (no //), ``abc. top``, ``abc点com``, ``wwwabc``.
+#: Each pattern starts with a literal or a small set so ``re`` can skip ahead; the rest is checked in code.
+_RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]")
+_RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
+_RE_SPACED_TLD = re.compile(r"[ .。点][ .]*(?:com|cn|net|top|xyz|vip|shop|cc|store)(?![a-z0-9])")
+#: a price (40r, 25元, ¥99) — spam when a trade verb is in the same message
+_RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
+_RE_PRICE_R = re.compile(r"\d ?r(?:mb)?(?![a-z])")
+_RE_TRADE = re.compile(
+    r"出售|出一个|出个|出号|收购|卖|售价|购买|代购|找我|需要的|私聊|特价|低价|包月|月卡|永久|终身|秒结"
+)
 _RE_URL = re.compile(
     r"(?:https?://|www\.)[^\s\x00<>\"'，。！？）)】]+"
     rf"|(?<![\w@.])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
@@ -108,12 +127,22 @@ def _host(url: str) -> str:
     return host.removeprefix("www.").strip(".")
 
 
-def _domain_in(host: str, domains: Iterable[str]) -> str | None:
-    for d in domains:
-        d = d.lower().removeprefix("www.")
-        if host == d or host.endswith("." + d):
-            return d
+def _domain_in(host: str, domains: frozenset[str]) -> str | None:
+    """The listed domain ``host`` is or is under (``a.b.example.com`` is under ``example.com``)."""
+    if host in domains:
+        return host
+    dot = host.find(".")
+    while dot >= 0:
+        suffix = host[dot + 1 :]
+        if suffix in domains:
+            return suffix
+        dot = host.find(".", dot + 1)
     return None
+
+
+@lru_cache(maxsize=64)
+def _domain_set(domains: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(d.strip().lower().removeprefix("www.").strip(".") for d in domains if d.strip())
 
 
 def classify_url(url: str, config: SpamRulesConfig) -> Finding:
@@ -125,14 +154,16 @@ def classify_url(url: str, config: SpamRulesConfig) -> Finding:
         if bare.startswith(needle) or ("." + needle) in bare:
             return Finding(code, W_INVITE, url)
     host = _host(low)
-    if _domain_in(host, config.deny_domains):
+    if _domain_in(host, _domain_set(tuple(config.deny_domains))):
         return Finding("url:deny", W_DENY, url)
-    if _domain_in(host, config.allow_domains):
+    if _domain_in(host, _domain_set(tuple(config.allow_domains))):
         return Finding("url:allow", W_ALLOW, url)
-    if _domain_in(host, config.shortener_domains):
+    if _domain_in(host, _domain_set(tuple(config.shortener_domains))):
         return Finding("url:shortener", W_SHORTENER, url)
     if host in ("t.me", "telegram.me"):
-        return Finding("url:telegram", W_TG_LINK, url)
+        # t.me/channel/123 is a post people share; t.me/someone is where spam sends you
+        post = re.search(r"/[^/]+/\d+", bare)
+        return Finding("url:telegram", W_TG_LINK / 2 if post else W_TG_LINK, url)
     return Finding("url:other", W_URL, url)
 
 
@@ -160,6 +191,10 @@ class RuleSet:
             else:
                 self._word_ac.add_word(key, (word, weight, len(key)))
                 n_word += 1
+        latin = {w for w, _ in kw.COMPACT_LATIN}
+        self._compact_latin = {
+            self._key(w)[0]: (w, weight) for w, weight in words.items() if w in latin and self._key(w)[0] not in ignored
+        }
         self._has_compact = n_compact > 0
         self._has_word = n_word > 0
         if self._has_compact:
@@ -184,36 +219,61 @@ class RuleSet:
         return self.scan_normalized(norm, comp, len(texts))
 
     def scan_normalized(self, norm: str, comp: str, n: int) -> list[list[Finding]]:
+        """Findings for ``n`` texts given their joined ``norm``/``compact`` forms.
+
+        Speed matters here (it runs on every message): regexes begin with a literal so ``re`` can
+        skip ahead, rare shapes are found with ``str.find`` first and only then matched, and
+        the CJK keyword automaton reads only the texts that are not pure ASCII.
+        """
         out: list[list[Finding]] = [[] for _ in range(n)]
         norm_starts = _starts(norm)
-        comp_starts = _starts(comp)
-        # whitespace runs collapsed so multi-word phrases match; SEP is not whitespace
-        spaced = " ".join(norm.split())
-        spaced_starts = _starts(spaced)
+        comp_parts = comp.split(SEP)
+        comp_starts = _starts_of(comp_parts)
 
         if self._has_compact:
-            for end, (word, weight) in self._compact_ac.iter(comp):
-                i = bisect_right(comp_starts, end) - 1
-                out[i].append(Finding(f"keyword:{word}", weight, word))
+            # CJK keywords: the automaton reads the non-ASCII texts only ...
+            wide = [i for i, p in enumerate(comp_parts) if not p.isascii()]
+            if wide:
+                sub = SEP.join(comp_parts[i] for i in wide)
+                sub_starts = _starts_of([comp_parts[i] for i in wide])
+                for end, (word, weight) in self._compact_ac.iter(sub):
+                    i = wide[bisect_right(sub_starts, end) - 1]
+                    out[i].append(Finding(f"keyword:{word}", weight, word))
+            # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the ASCII ones
+            for key, (word, weight) in self._compact_latin.items():
+                for pos in _find_all(comp, key):
+                    i = bisect_right(comp_starts, pos) - 1
+                    if comp_parts[i].isascii():
+                        out[i].append(Finding(f"keyword:{word}", weight, word))
         if self._has_word:
-            for end, (word, weight, keylen) in self._word_ac.iter(spaced):
+            for end, (word, weight, keylen) in self._word_ac.iter(norm):
                 start = end - keylen + 1
-                before = spaced[start - 1] if start > 0 else " "
-                after = spaced[end + 1] if end + 1 < len(spaced) else " "
+                before = norm[start - 1] if start > 0 else " "
+                after = norm[end + 1] if end + 1 < len(norm) else " "
                 if before.isalnum() or after.isalnum():
                     continue
-                i = bisect_right(spaced_starts, end) - 1
+                i = bisect_right(norm_starts, end) - 1
                 out[i].append(Finding(f"keyword:{word}", weight, word))
 
-        for m in _RE_WECHAT.finditer(norm):
-            i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(Finding("contact:wechat", W_CONTACT, m.group(0)))
+        # contact handles: find the handle word, then match the full shape right there
+        seen_at: set[int] = set()
+        for lit in _WECHAT_LITERALS:
+            for pos in _find_all(norm, lit):
+                if pos in seen_at or (lit[0].isascii() and pos > 0 and "a" <= norm[pos - 1] <= "z"):
+                    continue
+                m = _RE_WECHAT.match(norm, pos)
+                if m is not None:
+                    seen_at.add(pos)
+                    i = bisect_right(norm_starts, pos) - 1
+                    out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         for m in _RE_V_HANDLE.finditer(norm):
+            if m.start() > 0 and "a" <= norm[m.start() - 1] <= "z":
+                continue
             i = bisect_right(norm_starts, m.start()) - 1
-            out[i].append(Finding("contact:wechat", W_CONTACT, m.group(0)))
+            out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         for m in _RE_WECHAT_COMPACT.finditer(comp):
             i = bisect_right(comp_starts, m.start()) - 1
-            out[i].append(Finding("contact:wechat", W_CONTACT, m.group(0)))
+            out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         # numbers: one scan for digit runs, then QQ context / phone shape per (rare) hit
         for m in _RE_DIGITS.finditer(norm):
             digits = m.group(0)
@@ -231,6 +291,33 @@ class RuleSet:
             for i in hinted:
                 for m in _RE_URL.finditer(parts[i]):
                     out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
+        for m in _RE_HTTP_NO_SLASH.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
+        for m in _RE_WWW_NO_DOT.finditer(norm):
+            if m.start() > 0 and norm[m.start() - 1].isalnum():
+                continue
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
+        for m in _RE_SPACED_TLD.finditer(norm):
+            glue = m.group(0)
+            if not (" " in glue or "。" in glue or "点" in glue):
+                continue  # an ordinary domain: the URL rules handle it
+            before = norm[m.start() - 1] if m.start() > 0 else " "
+            if before.isascii() and before.isalnum():
+                i = bisect_right(norm_starts, m.start()) - 1
+                out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[max(0, m.start() - 12) : m.end()]))
+        priced: set[int] = set()
+        for m in _price_hits(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            if i in priced:
+                continue
+            priced.add(i)
+            end = norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm)
+            t = _RE_TRADE.search(norm, norm_starts[i], end)
+            verb = t.group(0) if t is not None else ("出" if norm.startswith("出", norm_starts[i]) else "")
+            if verb:  # 出… at the start of a message is "selling …" in group-trade slang
+                out[i].append(Finding("trade:price", W_TRADE, f"{verb} {m.group(0)}"))
         if "@" in norm:
             for m in _RE_MENTION_ALL.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1
@@ -243,8 +330,35 @@ class RuleSet:
 
 def _starts(joined: str) -> list[int]:
     """Start offset of each SEP-separated part of a joined string."""
-    lengths = [len(p) + 1 for p in joined.split(SEP)]
-    return [0, *accumulate(lengths[:-1])]
+    return _starts_of(joined.split(SEP))
+
+
+def _starts_of(parts: Sequence[str]) -> list[int]:
+    """Offsets of the parts in ``SEP.join(parts)``: running sum of lengths plus one SEP each."""
+    if not parts:
+        return [0]
+    return [c + i for i, c in enumerate(accumulate(map(len, parts), initial=0))][: len(parts)]
+
+
+def _price_hits(norm: str) -> Iterator[re.Match[str]]:
+    """Prices: ``40r``/``5 rmb`` directly, ``25元``/``¥99`` when a digit is next to the sign."""
+    yield from _RE_PRICE_R.finditer(norm)
+    for m in _RE_PRICE_SIGN.finditer(norm):
+        k = m.start()
+        before = norm[k - 1] if k > 0 else ""
+        if before == " " and k > 1:
+            before = norm[k - 2]
+        after = norm[k + 1] if k + 1 < len(norm) else ""
+        if before.isdigit() or (m.group(0) in "¥￥" and after.isdigit()):
+            yield m
+
+
+def _find_all(haystack: str, needle: str) -> Iterator[int]:
+    """Every start of ``needle`` (``str.find`` is a C fast search; hits are rare)."""
+    pos = haystack.find(needle)
+    while pos >= 0:
+        yield pos
+        pos = haystack.find(needle, pos + 1)
 
 
 # --- combining --------------------------------------------------------------------------------
@@ -277,8 +391,9 @@ def rule_logit(findings: Sequence[Finding]) -> float:
             if f.code.startswith(("contact:", "qr:contact", "invite:")):
                 has_contact = True
             total += f.weight
-    total += min(weak, WEAK_CAP) + min(medium, MEDIUM_CAP)
-    if has_contact and solicit >= kw.MEDIUM:
+    # one weak word is ordinary chat (价格, 活动); only the second and later ones count
+    total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, MEDIUM_CAP)
+    if has_contact and solicit >= kw.WEAK:
         total += W_COMBO
     return total
 
