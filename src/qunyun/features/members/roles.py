@@ -27,6 +27,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -206,17 +207,34 @@ def _compute(
     kol_speakers = len({s for s, _ in edges} | set(received))
     kol_slots = max(1, math.ceil(th.kol_top_pct * kol_speakers))
 
-    def evaluate(m: dict[str, Any], score_rank: dict[str, int], core_slots: int, speakers: int) -> Insight:
-        uid = m["user_id"]
-        ins = Insight(user_id=uid, score=round(scores.get(uid, 0.0), 2))
-        st = stats.get(uid, _Stats())
+    def timing(m: dict[str, Any]) -> tuple[int, int | None]:
+        """(tenure, days since the last message) in the clock's days."""
         last_spoke = _aware(m.get("last_spoke"))
         # first_seen, not joined_at: the writer keeps the *latest* join, and a member who rejoins
         # (IRC reconnects) is not a newcomer
         seen = [t for t in (_aware(m.get("first_seen")), _aware(m.get("joined_at"))) if t is not None]
         joined = min(seen) if seen else R
         tenure = clock.dist(joined.date(), r_day)
-        quiet_days = clock.dist(last_spoke.date(), r_day) if last_spoke else None
+        return tenure, clock.dist(last_spoke.date(), r_day) if last_spoke else None
+
+    def is_high(m: dict[str, Any]) -> bool:
+        """admin, newcomer, silent or KOL (the same tests as _decide, without building a reason)."""
+        uid = m["user_id"]
+        if m.get("is_admin") or cfg.is_admin(ref.platform, ref.group_id, uid):
+            return True
+        tenure, quiet_days = timing(m)
+        st = stats.get(uid, _Stats())
+        return (
+            tenure < th.newcomer_days
+            or _is_silent(st, quiet_days, th, silent_cut)
+            or _is_kol(st, pr_rank.get(uid), kol_slots, received.get(uid, 0), len(people.get(uid, ())), th)
+        )
+
+    def evaluate(m: dict[str, Any], score_rank: dict[str, int], core_slots: int, speakers: int) -> Insight:
+        uid = m["user_id"]
+        ins = Insight(user_id=uid, score=round(scores.get(uid, 0.0), 2))
+        st = stats.get(uid, _Stats())
+        tenure, quiet_days = timing(m)
         nums: dict[str, Any] = {
             "score": ins.score,
             "messages": int(m.get("messages") or 0),
@@ -256,15 +274,19 @@ def _compute(
     # -- core: top by score among the window's speakers not already admin/newcomer/silent/kol ---------
     speakers = [u for u, st in stats.items() if st.window_messages > 0]
     m_t = table(MemberRow)
-    speaker_set = set(speakers)
-    rest = []
-    for row in conn.execute(
-        select(
-            m_t.c.user_id, m_t.c.messages, m_t.c.first_seen, m_t.c.joined_at, m_t.c.last_spoke, m_t.c.is_admin
-        ).where(m_t.c.platform == ref.platform, m_t.c.group_id == ref.group_id)
-    ):
-        if row.user_id in speaker_set and evaluate(dict(row._mapping), {}, 0, 0).role not in HIGH_ROLES:
-            rest.append(row.user_id)
+    given = {m["user_id"]: m for m in members}
+    speaker_rows = [given[u] for u in speakers if u in given]
+    missing = [u for u in speakers if u not in given]
+    for i in range(0, len(missing), 500):
+        for row in conn.execute(
+            select(m_t.c.user_id, m_t.c.first_seen, m_t.c.joined_at, m_t.c.last_spoke, m_t.c.is_admin).where(
+                m_t.c.platform == ref.platform,
+                m_t.c.group_id == ref.group_id,
+                m_t.c.user_id.in_(missing[i : i + 500]),
+            )
+        ):
+            speaker_rows.append(dict(row._mapping))
+    rest = [m["user_id"] for m in speaker_rows if not is_high(m)]
     rest.sort(key=lambda u: (-scores.get(u, 0.0), u))
     score_rank = {u: i + 1 for i, u in enumerate(rest)}
     core_slots = max(1, math.ceil(th.core_top_pct * len(speakers))) if speakers else 0
@@ -283,6 +305,25 @@ def _compute(
     return out, meta
 
 
+def _is_silent(st: _Stats, quiet_days: int | None, th: RoleThresholds, cut: float) -> bool:
+    return (
+        quiet_days is not None
+        and th.silent_min_days <= quiet_days <= th.silent_max_days
+        and st.pre_silence_messages >= cut
+        and st.pre_silence_days >= th.silent_min_active_days  # a regular, not a one-day visitor
+    )
+
+
+def _is_kol(st: _Stats, rank: int | None, slots: int, received: int, people: int, th: RoleThresholds) -> bool:
+    return (
+        rank is not None
+        and rank <= slots
+        and people >= th.kol_min_people
+        and received >= th.kol_min_interactions
+        and st.window_messages > th.lurker_max_messages  # still around: a KOL who left is no KOL now
+    )
+
+
 def _set(ins: Insight, role: str, key: str, **params: Any) -> None:
     """Decide the role; the reason texts are formatted later, only for the members returned."""
     ins.role = role
@@ -293,9 +334,16 @@ def _set(ins: Insight, role: str, key: str, **params: Any) -> None:
 def _explain(ins: Insight) -> Insight:
     unit = ins.evidence.get("clock", "calendar")
     zh_unit, en_unit = both(f"members.unit.{unit}")
-    ins.reason_zh = t(f"members.reason.{ins.reason_key}", "zh-CN", unit=zh_unit, **ins.reason_params)
-    ins.reason_en = t(f"members.reason.{ins.reason_key}", "en", unit=en_unit, **ins.reason_params)
+    key = f"members.reason.{ins.reason_key}"
+    ins.reason_zh = _template(key, "zh-CN").format(unit=zh_unit, **ins.reason_params)
+    ins.reason_en = _template(key, "en").format(unit=en_unit, **ins.reason_params)
     return ins
+
+
+@lru_cache(maxsize=256)
+def _template(key: str, lang: str) -> str:
+    """The catalog text (formatted per member; looked up once)."""
+    return t(key, lang)
 
 
 def _decide(
@@ -329,12 +377,7 @@ def _decide(
     if tenure < th.newcomer_days:
         _set(ins, "newcomer", "newcomer", days=tenure, limit=th.newcomer_days, messages=msgs)
         return
-    if (
-        quiet_days is not None
-        and th.silent_min_days <= quiet_days <= th.silent_max_days
-        and st.pre_silence_messages >= silent_cut
-        and st.pre_silence_days >= th.silent_min_active_days  # a regular, not a one-day visitor
-    ):
+    if _is_silent(st, quiet_days, th, silent_cut):
         nums.update(
             pre_silence_messages=st.pre_silence_messages,
             pre_silence_days=st.pre_silence_days,
@@ -351,13 +394,7 @@ def _decide(
             interactions_received=n_recv,
             distinct_people=n_people,
         )
-    if (
-        rank is not None
-        and rank <= kol_slots
-        and n_people >= th.kol_min_people
-        and n_recv >= th.kol_min_interactions
-        and st.window_messages > th.lurker_max_messages  # still around: a KOL who left is no KOL now
-    ):
+    if _is_kol(st, rank, kol_slots, n_recv, n_people, th):
         _set(ins, "kol", "kol", people=n_people, received=n_recv, rank=rank, days=th.kol_window_days)
         return
     srank = score_rank.get(uid)
