@@ -147,7 +147,7 @@ class ModerationPlugin:
             registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
         except ImportError:  # the web extra is not installed: the policy and CLI still work
             log.debug("moderation web pages not available (FastAPI/web layer missing)")
-        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=1800)
+        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=600)
         registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
 
     def refresh_trusted_job(self, app: Any) -> int:
