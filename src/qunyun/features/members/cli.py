@@ -83,6 +83,31 @@ def rebuild(
         console.print(tr("members.rebuild.done", events=events, seconds=seconds))
 
 
+@app.command("flag")
+def flag(
+    group: Annotated[str, typer.Option("--group", "-g", help="Group id, platform:group_id or name.")],
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="The message id to flag as valuable (精华).")
+    ],
+    by: Annotated[str | None, typer.Option("--by", help="Who flagged it (for the record).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Flag a post as valuable: its author earns the valuable_post weight once."""
+    from qunyun.events import utcnow
+    from qunyun.features.members.rollup import flag_valuable
+
+    ref, qapp = _ref(group), get_app()
+    try:
+        with qapp.db.engine.begin() as conn:
+            new = flag_valuable(conn, ref.platform, ref.group_id, message, by, utcnow())
+    except LookupError:
+        fail(tr("members.error.no_message", message=message, group=str(ref)))
+    if json_:
+        emit_json({"group": str(ref), "message": message, "flagged": new})
+    else:
+        console.print(tr("members.flagged" if new else "members.already_flagged", message=message))
+
+
 @app.command("roles")
 def roles(
     group: Annotated[str, typer.Option("--group", "-g", help="Group id, platform:group_id or name.")],

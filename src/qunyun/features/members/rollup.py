@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, func, literal_column, select, true
@@ -22,6 +22,7 @@ from qunyun.features.members.tables import (
     MemberDailyRow,
     MemberEdgeRow,
     MemberScoreRow,
+    ValuablePostRow,
     table,
 )
 from qunyun.store.tables import EventRow
@@ -326,3 +327,50 @@ def project(conn: Connection, events: Sequence[Event]) -> None:
     acc, edges = aggregate(events, parents)
     upsert_daily(conn, _daily_rows(acc))
     upsert_edges(conn, edges)
+
+
+def flag_valuable(
+    conn: Connection, platform: str, group_id: str, message_id: str, flagged_by: str | None, now: datetime
+) -> bool:
+    """Staff flag a post as valuable (精华): its author earns ``valuable_post`` points once per message.
+
+    Returns False when the post was already flagged; raises LookupError when no such message is stored.
+    """
+    e = table(EventRow)
+    row = conn.execute(
+        select(e.c.user_id, e.c.time).where(
+            e.c.platform == platform, e.c.group_id == group_id, e.c.message_id == message_id
+        )
+    ).first()
+    if row is None:
+        raise LookupError(f"{platform}:{group_id}:{message_id}")
+    vp = table(ValuablePostRow)
+    res = conn.execute(
+        _dialect_insert(conn, vp)
+        .on_conflict_do_nothing(index_elements=["platform", "group_id", "message_id"])
+        .returning(vp.c.message_id),
+        {
+            "platform": platform,
+            "group_id": group_id,
+            "message_id": message_id,
+            "user_id": row.user_id,
+            "flagged_by": flagged_by,
+            "flagged_at": now,
+        },
+    ).first()
+    if res is None:
+        return False
+    t = row.time if row.time.tzinfo else row.time.replace(tzinfo=UTC)
+    upsert_daily(
+        conn,
+        [
+            {
+                "platform": platform,
+                "group_id": group_id,
+                "user_id": row.user_id,
+                "day": t.astimezone(UTC).date(),
+                "valuable_posts": 1,
+            }
+        ],
+    )
+    return True
