@@ -51,7 +51,17 @@ def offend(conn, cfg: LadderConfig, hours: float, user: str = "u1", **kw):  # no
 
 def test_step_index_rounds_points_and_respects_bounds() -> None:
     cfg = LadderConfig()
-    assert [step_index(p, cfg) for p in (0.2, 1.0, 1.4, 1.6, 2.0, 3.0, 4.0, 5.0, 9.0)] == [0, 0, 0, 1, 1, 2, 3, 4, 4]
+    assert [step_index(p, cfg) for p in (0.2, 1.0, 1.4, 1.6, 2.0, 3.0, 4.0, 5.0, 9.0)] == [
+        0,
+        0,
+        0,
+        1,
+        1,
+        2,
+        3,
+        4,
+        4,
+    ]
     assert step_index(1.0, cfg, minimum=3) == 3
 
 

@@ -33,7 +33,13 @@ R = Reason(zh="垃圾", en="spam", evidence={"rules": ["contact:qq"]})
 
 
 def act(kind: ActionKind, **kw: object) -> Action:
-    fields: dict[str, object] = {"platform": "qq", "group_id": "g1", "reason": R, "source": "moderation.ladder", **kw}
+    fields: dict[str, object] = {
+        "platform": "qq",
+        "group_id": "g1",
+        "reason": R,
+        "source": "moderation.ladder",
+        **kw,
+    }
     return Action(kind=kind, **fields)  # type: ignore[arg-type]
 
 
@@ -105,7 +111,8 @@ def test_undo_maps_each_action_to_its_reverse() -> None:
 
 def test_ham_undoes_revokes_trusts_and_audits(db: Database, tmp_path: Path) -> None:
     rid = make_review(
-        db, [act(ActionKind.DELETE_MESSAGE, message_id="m1"), act(ActionKind.MUTE, user_id="u1", duration=600)]
+        db,
+        [act(ActionKind.DELETE_MESSAGE, message_id="m1"), act(ActionKind.MUTE, user_id="u1", duration=600)],
     )
     now = BASE_TIME + timedelta(hours=1)
     result = decide(db, rid, "ham", actor="opal", cfg=ReviewConfig(trust_bonus=0.15), dry_run=False, now=now)
@@ -127,7 +134,13 @@ def test_ham_undoes_revokes_trusts_and_audits(db: Database, tmp_path: Path) -> N
     # trust accumulates up to the cap
     rid2 = make_review(db, [])
     decide(
-        db, rid2, "ham", actor="opal", cfg=ReviewConfig(trust_bonus=0.3, max_trust_bonus=0.4), dry_run=False, now=now
+        db,
+        rid2,
+        "ham",
+        actor="opal",
+        cfg=ReviewConfig(trust_bonus=0.3, max_trust_bonus=0.4),
+        dry_run=False,
+        now=now,
     )
     with db.engine.connect() as conn:
         assert trust_bonus(conn, "qq", "u1") == pytest.approx(0.4)
@@ -158,7 +171,9 @@ def test_bad_decisions_are_refused_with_a_clear_error(db: Database) -> None:
         decide(db, rid, "ham", actor="y", cfg=ReviewConfig(), dry_run=False, now=BASE_TIME)
 
 
-def test_cli_review_decide_and_rules(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_review_decide_and_rules(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from qunyun.cli.main import app
 
     monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "feedback.csv"))
