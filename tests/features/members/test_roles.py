@@ -99,6 +99,19 @@ def test_active_day_clock_ignores_gaps_in_a_log() -> None:
         bot.close()
 
 
+def test_bots_are_admin_not_kol() -> None:
+    bot = BotTester(plugins=[MembersPlugin()])
+    try:
+        bot.feed_many(role_community())
+        cfg = MembersConfig(reference="now", clock="calendar", admins=["qq:boss"], bots=["qq:g1:expert"])
+        cfg.roles.kol_min_people = 5
+        got = _roles(bot, cfg)["expert"]
+        assert got["role"] == "admin" and got["evidence"]["admin_source"] == "bot"
+        assert "机器人" in got["reason"]
+    finally:
+        bot.close()
+
+
 def test_bad_config_names_the_key() -> None:
     settings = Settings(features={"members": {"half_life_days": -3}})
     with pytest.raises(ConfigError, match="features.members.half_life_days"):

@@ -86,6 +86,9 @@ class MembersConfig(_Strict):
     group_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: staff accounts as 'platform:user_id' (every group) or 'platform:group_id:user_id'
     admins: list[str] = Field(default_factory=list)
+    #: bot accounts ('platform:user_id' or 'platform:group_id:user_id'): shown as admin (a tool of the
+    #: staff), never ranked as KOL/core
+    bots: list[str] = Field(default_factory=list)
     #: a newcomer's message within this many days of joining may be a self-introduction
     intro_days: int = Field(default=7, ge=0)
     leaderboard_posts: list[LeaderboardPost] = Field(default_factory=list)
@@ -114,4 +117,13 @@ class MembersConfig(_Strict):
         return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
     def is_admin(self, platform: str, group_id: str, user_id: str) -> bool:
-        return f"{platform}:{user_id}" in self.admins or f"{platform}:{group_id}:{user_id}" in self.admins
+        return self._listed(self.admins, platform, group_id, user_id) or self.is_bot(
+            platform, group_id, user_id
+        )
+
+    def is_bot(self, platform: str, group_id: str, user_id: str) -> bool:
+        return self._listed(self.bots, platform, group_id, user_id)
+
+    @staticmethod
+    def _listed(names: list[str], platform: str, group_id: str, user_id: str) -> bool:
+        return f"{platform}:{user_id}" in names or f"{platform}:{group_id}:{user_id}" in names

@@ -370,7 +370,13 @@ def _decide(
     uid = m["user_id"]
     msgs = nums["messages"]
     if m.get("is_admin") or cfg.is_admin(ref.platform, ref.group_id, uid):
-        source = "platform" if m.get("is_admin") else "config"
+        source = (
+            "platform"
+            if m.get("is_admin")
+            else "bot"
+            if cfg.is_bot(ref.platform, ref.group_id, uid)
+            else "config"
+        )
         nums["admin_source"] = source
         _set(ins, "admin", f"admin_{source}", messages=msgs, score=ins.score)
         return
