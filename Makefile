@@ -22,8 +22,9 @@ install: $(STAMP)
 
 ## make demo: install, build the demo community on SQLite, create an admin login, serve the dashboard
 demo: $(STAMP)
-	$(BIN)/qunyun --db $(DEMO_DB) demo --password "$${QUNYUN_DEMO_PASSWORD:-qunyun-demo}"
-	@echo "Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
+	QUNYUN_WEB__HOST=$(HOST) QUNYUN_WEB__PORT=$(PORT) \
+	  $(BIN)/qunyun --db $(DEMO_DB) demo --password "$${QUNYUN_DEMO_PASSWORD:-qunyun-demo}"
+	@echo "(Ctrl-C stops the dashboard)"
 	$(BIN)/qunyun --db $(DEMO_DB) serve --host $(HOST) --port $(PORT)
 
 ## make test: everything the suite needs (venv, chromium, PostgreSQL), then ruff, mypy, pytest
