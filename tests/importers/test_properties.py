@@ -18,7 +18,7 @@ from qunyun.importers.irc import IrcImporter
 from qunyun.importers.onebot import OneBotImporter
 from qunyun.importers.qq_txt import QQTxtImporter
 from qunyun.importers.telegram import TelegramExportImporter
-from qunyun.importers.wechat_csv import WeChatCsvImporter
+from qunyun.importers.wechat_csv import LAYOUTS, WeChatCsvImporter
 
 IMPORTERS: list[Any] = [
     IrcImporter().with_options(date="2024-05-01"),
@@ -144,16 +144,41 @@ def test_onebot_structured_garbage(objs: list[dict[str, Any]]) -> None:
     drain(OneBotImporter(), "\n".join(json.dumps(o) for o in objs).encode())
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @FAST
-@given(rows=st.lists(st.lists(st.text(max_size=12), max_size=14), max_size=8))
-def test_wechat_rows_garbage(rows: list[list[str]]) -> None:
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(
+                st.text(max_size=12),
+                st.sampled_from(
+                    [
+                        "1",
+                        "0",
+                        "10000",
+                        "1714536000",
+                        "2024-05-01 12:00:00",
+                        "文本",
+                        "系统通知",
+                        "我",
+                        '"a"邀请"b、c"加入了群聊',
+                    ]
+                ),
+            ),
+            max_size=14,
+        ),
+        max_size=8,
+    )
+)
+def test_wechat_rows_garbage(layout: str, rows: list[list[str]]) -> None:
     import csv
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"])
+    writer.writerow(LAYOUTS[layout])
     writer.writerows(rows)
-    drain(WeChatCsvImporter(), buf.getvalue().encode("utf-8", "surrogatepass"))
+    out = drain(WeChatCsvImporter(), buf.getvalue().encode("utf-8", "surrogatepass"))
+    assert all(r.line is not None and r.line >= 2 for r in out if isinstance(r, Rejected))
 
 
 def test_auto_detection_picks_each_format(shared_dir: Path, tmp_path: Path) -> None:
