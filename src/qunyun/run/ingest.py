@@ -121,6 +121,8 @@ class Ingestor:
                 break
             cut = end
             n_waiters += 1
+        if not cut:
+            return
         batch = self._buf[:cut]
         waiters = [f for _, f in self._waiters[:n_waiters]]
         self._buf = self._buf[cut:]

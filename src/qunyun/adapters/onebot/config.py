@@ -45,9 +45,7 @@ class OneBotAccount(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> OneBotAccount:
         if self.mode == "ws" and not (self.url or "").startswith(("ws://", "wss://")):
-            raise ValueError(
-                "mode 'ws' needs url = \"ws://host:port\" (the implementation's WebSocket server)"
-            )
+            raise ValueError("mode 'ws' needs url = \"ws://host:port\" (the implementation's WebSocket server)")
         if self.mode == "http" and not (self.url or "").startswith(("http://", "https://")):
             raise ValueError("mode 'http' needs url = \"http://host:port\" (the implementation's HTTP API)")
         if self.mode == "ws-reverse" and self.url:
@@ -76,7 +74,11 @@ def parse_account(entry: dict[str, Any], index: int = 0) -> OneBotAccount:
         return OneBotAccount.model_validate(data)
     except ValidationError as exc:
         label = entry.get("name") or entry.get("self_id") or f"#{index + 1}"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'entry'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigError(f"accounts[{index}] ({label}): {problems}") from exc
+
+
+def _problem(err: Any) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
