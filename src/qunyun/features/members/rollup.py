@@ -26,7 +26,7 @@ from qunyun.features.members.tables import (
     table,
 )
 from qunyun.store.tables import EventRow
-from qunyun.store.writer import _dialect_insert, executemany_fast
+from qunyun.store.writer import _dialect_insert
 
 #: rows per upsert: member_daily has 25 columns and SQLite allows 32766 bound variables
 CHUNK = 1000
@@ -156,19 +156,28 @@ def aggregate(
             a = acc[(p, g, u, d)] = _Acc()
         return a
 
+    meta, message, command = EventType.META, EventType.MESSAGE, EventType.COMMAND
+    day_cache = _day_cache
+    last_ts: datetime | None = None
+    minute = 0
     for ev in events:
         typ = ev.type
-        if typ is EventType.META:
+        if typ is meta:
             continue
         p, g, u, t = ev.platform, ev.group_id, ev.user_id, ev.time
-        minute = int(t.timestamp()) // 60
+        if t != last_ts:  # consecutive events often share a timestamp (minute-resolution logs)
+            minute = int(t.timestamp()) // 60
+            last_ts = t
         dn = minute // 1440
-        d = _day_cache.get(dn)
+        d = day_cache.get(dn)
         if d is None:
-            d = _day_cache[dn] = _EPOCH + timedelta(days=dn)
-        a = get(p, g, u, d)
+            d = day_cache[dn] = _EPOCH + timedelta(days=dn)
+        key = (p, g, u, d)
+        a = acc.get(key)
+        if a is None:
+            a = acc[key] = _Acc()
         v = a.v
-        if typ is EventType.MESSAGE or typ is EventType.COMMAND:
+        if typ is message or typ is command:
             v[_MSG] += 1
             a.minutes.add(minute)
             text = ev.text
@@ -311,14 +320,43 @@ def mark_dirty(conn: Connection, members: Iterable[tuple[str, str, str]]) -> Non
 
 
 def bulk(conn: Connection, name: str, stmt: Any, rows: list[dict[str, Any]], chunk: int) -> None:
-    """executemany of an upsert: the compiled-once fast path on SQLite, chunked executes elsewhere."""
+    """executemany of an upsert: on SQLite the statement is compiled once and rows are passed as plain
+    tuples (dates and times converted the way SQLAlchemy's SQLite types store them); chunked executes
+    elsewhere."""
     if not rows:
         return
-    if conn.dialect.name == "sqlite":
-        executemany_fast(conn, name, stmt, list(rows[0]), rows)
+    if conn.dialect.name != "sqlite":
+        for start in range(0, len(rows), chunk):
+            conn.execute(stmt, rows[start : start + chunk])
         return
-    for start in range(0, len(rows), chunk):
-        conn.execute(stmt, rows[start : start + chunk])
+    columns = list(rows[0])
+    key = (name, tuple(columns))
+    entry = _sqlite_sql.get(key)
+    if entry is None:
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+        entry = _sqlite_sql[key] = (str(compiled), list(compiled.positiontup or columns))
+    sql, order = entry
+    params = [tuple(_sqlite_value(row[k]) for k in order) for row in rows]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+_sqlite_sql: dict[tuple[str, tuple[str, ...]], tuple[str, list[str]]] = {}
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def project(conn: Connection, events: Sequence[Event]) -> None:
