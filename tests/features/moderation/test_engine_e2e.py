@@ -20,6 +20,7 @@ from qunyun.actions import ActionKind
 from qunyun.config import RateLimit, Settings
 from qunyun.features.moderation.plugin import ModerationPlugin
 from qunyun.features.moderation.review import ReviewConfig, decide, list_reviews
+from qunyun.features.moderation.scope import ModerationSettings
 from qunyun.features.moderation.tables import IncidentRow, ReviewRow, StrikeRow
 from qunyun.store.tables import AuditRow, OutboxRow
 from qunyun.testing import BASE_TIME, BotTester, message
@@ -226,7 +227,7 @@ def _plugin(b: BotTester) -> ModerationPlugin:
     return owner
 
 
-def test_vocabulary_alone_never_removes_an_established_member(db_url: str, feedback_csv: Path) -> None:
+def test_vocabulary_alone_is_flagged_for_a_human_never_acted_on(db_url: str, feedback_csv: Path) -> None:
     b = bot(db_url)
     history = [
         message(f"{NORMAL} 第{i}次讨论", group_id="5001", user_id="vet", time=BASE_TIME + timedelta(minutes=i))
@@ -234,12 +235,36 @@ def test_vocabulary_alone_never_removes_an_established_member(db_url: str, feedb
     ]
     b.feed_many(history)
     late = BASE_TIME + timedelta(hours=2)
-    chatty = b.outcome(message("可以私聊我，我把红包的模板发你", group_id="5001", user_id="vet", time=late))
+    tip = "可以私聊我，我把红包的模板发你"
+    chatty = b.outcome(message(tip, group_id="5001", user_id="vet", time=late))
     assert chatty.actions == [] and chatty.stopped_by is None
-    # the same words from a newcomer, or a contact handle from the veteran, are acted on
-    assert b.feed(message("可以私聊我，我把红包的模板发你", group_id="5001", user_id="fresh", time=late))
+    fresh = b.outcome(message(tip, group_id="5001", user_id="fresh", message_id="f1", time=late))
+    assert fresh.actions == [] and fresh.stopped_by is None  # 0.88 without hard evidence: flagged only
     hacked = b.feed(message("加我微信 vx: fuli788 领红包", group_id="5001", user_id="vet", time=late + timedelta(1)))
-    assert [a.kind for a in hacked][:1] == [ActionKind.DELETE_MESSAGE]
+    assert [a.kind for a in hacked][:1] == [ActionKind.DELETE_MESSAGE]  # a contact handle: acted on
+    with b.db.engine.connect() as conn:
+        _, flags = list_reviews(conn)
+    flagged = {r["user_id"]: r for r in flags if r["step"] == "flag"}
+    assert set(flagged) == {"vet", "fresh"} and all(r["actions"] == [] for r in flagged.values())
+    # a reviewer confirms the newcomer's message: now the ladder acts (delete + first step), audited
+    cfg = settings().feature("moderation", ModerationSettings)
+    result = decide(
+        b.db,
+        flagged["fresh"]["id"],
+        "spam",
+        actor="opal",
+        cfg=cfg.review,
+        dry_run=False,
+        now=late + timedelta(minutes=5),
+        ladder=cfg.ladder,
+    )
+    assert [a.kind for a in result.actions] == [ActionKind.DELETE_MESSAGE, ActionKind.WARN]
+    assert result.actions[0].message_id == "f1" and result.actions[0].reason.evidence["confirmed_by"] == "opal"
+    with b.db.engine.connect() as conn:
+        actors = {
+            r.actor for r in conn.execute(select(AuditRow.__table__).where(AuditRow.__table__.c.user_id == "fresh"))
+        }
+    assert actors == {"opal"}
     b.close()
 
 

@@ -58,6 +58,7 @@ def apply_decision(qapp: QunyunApp, review_id: int, decision: str, user: dict[st
         cfg=moderation_settings(qapp).review,
         dry_run=qapp.settings.engine.dry_run,
         now=utcnow(),
+        ladder=moderation_settings(qapp).ladder,
     )
 
 

@@ -146,6 +146,7 @@ def decide_cmd(
             cfg=settings().review,
             dry_run=qapp.settings.engine.dry_run,
             now=utcnow(),
+            ladder=settings().ladder,
         )
     except ReviewError as exc:
         fail(tr(exc.key, **exc.params))

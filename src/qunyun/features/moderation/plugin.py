@@ -227,15 +227,16 @@ class ModerationPlugin:
             bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
             threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
             is_spam = verdict.score >= threshold
-            if is_spam and not newcomer and _established(cfg, member) and not hard_evidence(verdict):
-                is_spam = False
-                ctx.state["moderation"]["spared"] = "established"
+            # without hard evidence, only a near-certain score acts, and never on an established
+            # member: the rest is flagged for a human (review entry, nothing done, nothing stopped)
+            soft = not hard_evidence(verdict) and (
+                verdict.score < cfg.certain_score or (not newcomer and _established(cfg, member))
+            )
+            flag = is_spam and soft
             actions: list[Action] = []
-            # an established member's copy counts toward a wave's action threshold only with hard
-            # evidence: fifty regulars repeating the same 红包 tip is a watch, never a ban
-            wave_score = verdict.score
-            if not newcomer and _established(cfg, member) and not hard_evidence(verdict):
-                wave_score = min(wave_score, cfg.waves.min_score * 0.99)
+            # a soft copy never pushes a wave to its action threshold: regulars repeating the same
+            # 红包 tip across groups is a watch, never a ban
+            wave_score = min(verdict.score, cfg.waves.min_score * 0.99) if soft else verdict.score
             if cfg.waves.enabled:
                 wave = self.tracker(cfg).observe(
                     conn,
@@ -254,7 +255,9 @@ class ModerationPlugin:
                     # re-read the community: a group added since the cache filled must be banned from too
                     fresh = community_of(conn, ev.platform, ev.group_id)
                     actions = self._wave_actions(conn, cfg, ctx, fresh, wave)
-            if not actions and is_spam:
+            if not actions and flag:
+                ctx.state["moderation"]["flagged"] = self._flag(conn, ctx, community, verdict, newcomer)
+            elif not actions and is_spam:
                 fresh = community_of(conn, ev.platform, ev.group_id)
                 actions = self._ladder_actions(conn, cfg, ctx, fresh, verdict, newcomer, member)
         if any(a.kind is not ActionKind.NOTIFY_STAFF for a in actions):
@@ -327,6 +330,29 @@ class ModerationPlugin:
         self._groups.clear()
         self._trust = None
         self._model = None
+
+    def _flag(self, conn: Connection, ctx: Context, community: Community, verdict: Verdict, newcomer: bool) -> int:
+        """A review entry with no action: a human decides ("spam" then applies the ladder)."""
+        ev = ctx.event
+        return create_review(
+            conn,
+            created_at=ctx.now,
+            kind="message",
+            platform=ev.platform,
+            community=community.key,
+            group_id=ev.group_id,
+            user_id=ev.user_id,
+            user_name=ev.user_name,
+            message_id=ev.message_id,
+            text=ev.plain_text(),
+            score=verdict.score,
+            model_score=verdict.model_score,
+            reasons=list(verdict.reasons),
+            evidence={**_evidence(verdict, newcomer), "flag": True},
+            step="flag",
+            actions=[],
+            dry_run=ctx.dry_run,
+        )
 
     def _ladder_actions(
         self,

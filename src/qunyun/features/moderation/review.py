@@ -192,6 +192,43 @@ def undo_actions(review: dict[str, Any], actor: str, cfg: ReviewConfig) -> list[
     return out
 
 
+def _apply_flag(
+    conn: Connection, review: dict[str, Any], ladder: LadderConfig, actor: str, now: datetime
+) -> list[Action]:
+    """A reviewer confirmed a flagged message: record the strike and take the ladder's step now."""
+    from .ladder import escalate
+
+    community = community_of(conn, review["platform"], review["group_id"])
+    decision = escalate(
+        conn,
+        ladder,
+        community=community,
+        group_id=review["group_id"],
+        user_id=review["user_id"],
+        user_name=review["user_name"],
+        message_id=review["message_id"],
+        time=now,
+        score=float(review["score"]),
+        codes=list(review["reasons"] or []),
+        evidence={**(review["evidence"] or {}), "confirmed_by": actor},
+        review_id=review["id"],
+    )
+    actions = []
+    for a in decision.actions:  # caused by the review; a derived key follows the cause
+        was_default = a.idempotency_key == a.default_key()
+        caused = a.model_copy(update={"cause": f"review:{review['id']}"})
+        if was_default:
+            caused.idempotency_key = caused.default_key()
+        actions.append(caused)
+    r = tbl(ReviewRow)
+    conn.execute(
+        update(r)
+        .where(r.c.id == review["id"])
+        .values(step=decision.step.action, actions=[a.model_dump(mode="json") for a in actions])
+    )
+    return actions
+
+
 def _claim_linked(
     conn: Connection, review: dict[str, Any], decision: str, actor: str, now: datetime
 ) -> list[dict[str, Any]]:
@@ -248,8 +285,12 @@ def decide(
     cfg: ReviewConfig,
     dry_run: bool,
     now: datetime,
+    ladder: LadderConfig | None = None,
 ) -> DecisionResult:
-    """Apply a reviewer's verdict in one transaction (undo actions, strikes, trust, feedback, audit)."""
+    """Apply a reviewer's verdict in one transaction (undo actions, strikes, trust, feedback, audit).
+
+    "spam" on a flagged message (nothing was done yet) applies the ``ladder`` now.
+    """
     from . import waves  # local: waves imports nothing from here, keep the graph one-way
     from .scope import add_trust
 
@@ -307,6 +348,9 @@ def decide(
                 )
         elif review["incident_id"] is not None:
             waves.set_status(conn, review["incident_id"], "confirmed")
+        elif review["step"] == "flag" and ladder is not None and review["user_id"] and review["group_id"]:
+            result.actions = _apply_flag(conn, review, ladder, actor, now)
+            result.outbox_ids = submit_actions(conn, result.actions, dry_run=dry_run, actor=actor, now=now)
         if review["text"]:
             conn.execute(
                 tbl(FeedbackRow)

@@ -37,6 +37,9 @@ class ModerationSettings(ModerationConfig):
     #: message carries hard evidence (a contact handle, an invite, a QR code, a denied link, a flood
     #: or a strong keyword): vocabulary alone (红包, 私聊) never removes a long-standing member
     established_messages: int = Field(default=20, ge=0)
+    #: without hard evidence a message is acted on only at this score or above (and never when the
+    #: member is established); below it, it is flagged for review and nothing is done
+    certain_score: float = Field(default=0.9, gt=0, le=1)
     ladder: LadderConfig = Field(default_factory=LadderConfig)
     waves: WaveConfig = Field(default_factory=WaveConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
