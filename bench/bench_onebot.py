@@ -252,10 +252,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # -- qunyun -------------------------------------------------------------------------------------
-def run_qunyun(frames: list[str], n: int, work: Path, timeout: float) -> dict[str, Any]:
-    db = work / "qunyun.db"
+def run_qunyun(frames: list[str], n: int, work: Path, timeout: float, *, all_features: bool = False) -> dict[str, Any]:
+    db = work / ("qunyun_features.db" if all_features else "qunyun.db")
     cfg = work / "qunyun.toml"
-    features = sorted({ep.name for ep in entry_points(group="qunyun.plugins")} - {"onebot", "run"})
+    features = (
+        [] if all_features else sorted({ep.name for ep in entry_points(group="qunyun.plugins")} - {"onebot", "run"})
+    )
 
     def start(port: int) -> subprocess.Popen[bytes]:
         cfg.write_text(
@@ -428,6 +430,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_ONEBOT_EVENTS", 20_000)))
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--skip-nonebot", action="store_true")
+    parser.add_argument(
+        "--with-features", action="store_true", help="also run qunyun with every installed feature plugin"
+    )
     args = parser.parse_args()
     n = args.events - args.events % 1000 or 1000
     frames = make_stream(n)
@@ -441,6 +446,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qunyun-bench-onebot-") as tmp:
         work = Path(tmp)
         out["qunyun"] = run_qunyun(frames, n, work, args.timeout)
+        if args.with_features:  # informational: the same stream through every built-in feature
+            out["qunyun_all_features"] = run_qunyun(frames, n, work, args.timeout * 4, all_features=True)
         out["bare_websockets_sqlite3_batched"] = run_bare(frames, n, work, args.timeout)
         if not args.skip_nonebot:
             try:
