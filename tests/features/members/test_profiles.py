@@ -49,6 +49,7 @@ def test_intro_at_ingest_link_and_profile(db_url: str) -> None:
             assert got["accounts"] == ["qq:n1", "telegram:n1"]
             assert {g["group_id"] for g in got["groups"]} == {"g1", "tg1"}
             assert got["region"] == "杭州" and got["tags"] == ["vip"] and got["timeline"]
+            assert set(got["community_scores"]) == {"qq:n1", "telegram:n1"}
             assert unlink(conn, "telegram", "n1")
             assert profile(conn, "telegram", "n1")["accounts"] == ["telegram:n1"]
             with pytest.raises(LookupError):

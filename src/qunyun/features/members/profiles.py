@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from qunyun.events import Event, utcnow
+from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.tables import MemberDailyRow, ProfileRow, table
 from qunyun.store.tables import IdentityRow, MemberRow, PersonRow
 from qunyun.store.writer import _dialect_insert
@@ -233,8 +234,16 @@ def unlink(conn: Connection, platform: str, user_id: str) -> bool:
     return bool(res.rowcount)
 
 
-def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int = 90) -> dict[str, Any]:
-    """Everything about a person: accounts, groups, fields, tags, notes, activity timeline."""
+def profile(
+    conn: Connection,
+    platform: str,
+    user_id: str,
+    *,
+    timeline_days: int = 90,
+    cfg: MembersConfig | None = None,
+) -> dict[str, Any]:
+    """Everything about a person: accounts, groups (with scores), community-wide score, fields, tags,
+    notes, activity timeline."""
     i, m, p, d = table(IdentityRow), table(MemberRow), table(ProfileRow), table(MemberDailyRow)
     if conn.execute(select(i.c.id).where(i.c.platform == platform, i.c.user_id == user_id)).first() is None:
         raise LookupError(f"{platform}:{user_id}")
@@ -296,10 +305,27 @@ def profile(conn: Connection, platform: str, user_id: str, *, timeline_days: int
         "needs": fields.get("needs"),
         "motivations": fields.get("motivations", []),
         "intro_text": fields.get("intro_text"),
+        "community_scores": _community_scores(conn, accounts, cfg or MembersConfig()),
         "tags": sorted(tags),
         "notes": "\n".join(notes) or None,
         "timeline": timeline,
     }
+
+
+def _community_scores(
+    conn: Connection, accounts: Sequence[tuple[str, str]], cfg: MembersConfig
+) -> dict[str, float]:
+    """'platform:user' → community-wide activity score (every group of that platform), as of the
+    platform's reference time."""
+    from qunyun.features.members.rollup import COMMUNITY
+    from qunyun.features.members.scores import reference_time, scores_for
+
+    out: dict[str, float] = {}
+    for plat, uid in accounts:
+        when, _rule = reference_time(conn, cfg, plat)
+        value = scores_for(conn, cfg, plat, COMMUNITY, when.date()).get(uid, 0.0)
+        out[f"{plat}:{uid}"] = round(value, 2)
+    return out
 
 
 def set_tags(
