@@ -41,6 +41,10 @@ class EngineConfig(_Section):
     #: first retry delay in seconds; doubles each attempt (with jitter)
     backoff_seconds: float = Field(default=2.0, gt=0)
     batch_size: int = Field(default=500, ge=1, le=100_000)
+    #: consecutive transport failures that pause one bot account (circuit breaker)
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    #: seconds an account stays paused before one probe is sent
+    breaker_cooldown: float = Field(default=300.0, gt=0)
 
 
 class RateLimit(_Section):

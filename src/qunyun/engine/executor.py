@@ -167,7 +167,7 @@ class Dispatcher:
         self._adapters = adapters
         self.limiter = limiter or RateLimiter(settings)
         self.clock = clock
-        self.breaker = breaker or CircuitBreaker()
+        self.breaker = breaker or CircuitBreaker(settings.engine.breaker_threshold, settings.engine.breaker_cooldown)
 
     def adapter_for(self, platform: str, account: str | None) -> Adapter | None:
         if callable(self._adapters):

@@ -85,7 +85,8 @@ class BotRunner:
         self.dispatch_interval = dispatch_interval
         self.status_interval = status_interval
         self.dispatch_enabled = dispatch
-        self.breaker = breaker or CircuitBreaker()
+        cfg = app.settings.engine
+        self.breaker = breaker or CircuitBreaker(cfg.breaker_threshold, cfg.breaker_cooldown)
         self.dispatcher = Dispatcher(app.db, app.settings, self.adapter_for, breaker=self.breaker, route=self._route)
         self.listeners: list[Listener] = []
         self.sent = DispatchReport()
