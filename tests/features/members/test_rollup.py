@@ -82,3 +82,26 @@ def test_rollup_day_is_utc() -> None:
         assert _daily(bot)["erin"]["day"] == NOW.date()
     finally:
         bot.close()
+
+
+def test_rollup_built_on_first_read_when_missing(db_url: str) -> None:
+    """Events stored before the plugin was installed get their rollup the first time roles are asked for."""
+    from qunyun.features.members.config import MembersConfig
+    from qunyun.features.members.plugin import enrich_rows
+    from qunyun.store import queries
+    from qunyun.store.queries import GroupRef
+
+    bare = BotTester(plugins=[], db_url=db_url)  # no members plugin: no projection
+    try:
+        bare.feed_many([ev("old", 3), ev("old", 2), ev("new", 1)])
+        assert _daily(bare) == {}
+        with bare.db.engine.connect() as conn:
+            _, rows = queries.list_members(conn, GroupRef("qq", "g1"))
+            rows = enrich_rows(conn, GroupRef("qq", "g1"), rows, MembersConfig(reference="now"), now=NOW)
+        assert {r["user_id"]: r["score"] > 0 for r in rows} == {"old": True, "new": True}
+        d = MemberDailyRow.__table__
+        with bare.db.engine.connect() as conn:
+            rows_old = conn.execute(select(d.c.day, d.c.messages).where(d.c.user_id == "old")).all()
+        assert sorted(n for _, n in rows_old) == [1, 1] and len({day for day, _ in rows_old}) == 2
+    finally:
+        bare.close()

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from qunyun.events import Event, EventType
 from qunyun.features.members.rollup import project
 from qunyun.features.members.tables import MemberDailyRow, MemberEdgeRow, MemberScoreRow, table
 from qunyun.store.db import Database
 from qunyun.store.queries import GroupRef
-from qunyun.store.tables import EventRow
+from qunyun.store.tables import EventRow, MemberRow
 
 BATCH = 5000
 
@@ -43,12 +43,13 @@ def _event(row: Any) -> Event:
 
 
 def rebuild_rollup(
-    db: Database, ref: GroupRef | None = None, progress: Callable[[int, int], None] | None = None
+    db: Database | Engine, ref: GroupRef | None = None, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """Delete and recompute member_daily / member_edges (one group or all); returns events read."""
     e = table(EventRow)
     conds = [e.c.platform == ref.platform, e.c.group_id == ref.group_id] if ref else []
-    with db.engine.begin() as conn:
+    engine = db.engine if isinstance(db, Database) else db
+    with engine.begin() as conn:
         for tbl in (table(MemberDailyRow), table(MemberEdgeRow), table(MemberScoreRow)):
             stmt = delete(tbl)
             if ref:
@@ -66,3 +67,19 @@ def rebuild_rollup(
             if progress:
                 progress(done, total)
     return done
+
+
+def rollup_missing(conn: Connection, ref: GroupRef) -> bool:
+    """True when a group has stored messages but no rollup (data stored before the plugin was on)."""
+    d, m = table(MemberDailyRow), table(MemberRow)
+    if conn.execute(
+        select(d.c.user_id).where(d.c.platform == ref.platform, d.c.group_id == ref.group_id).limit(1)
+    ).first():
+        return False
+    return bool(
+        conn.execute(
+            select(m.c.user_id)
+            .where(m.c.platform == ref.platform, m.c.group_id == ref.group_id, m.c.messages > 0)
+            .limit(1)
+        ).first()
+    )

@@ -116,6 +116,10 @@ def compute_insights(
     now: datetime | None = None,
 ) -> tuple[dict[str, Insight], dict[str, Any]]:
     """Score, role and reason for each of ``members`` (rows of the members table) of one group."""
+    from qunyun.features.members.rebuild import rebuild_rollup, rollup_missing
+
+    if rollup_missing(conn, ref):  # events stored before the plugin was installed: build it once
+        rebuild_rollup(conn.engine, ref)
     ensure_scores(conn, cfg)
     # a fresh connection: the caller's may hold an older snapshot than the refresh we just committed
     with conn.engine.connect() as rc:
