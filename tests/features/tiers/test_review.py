@@ -154,3 +154,18 @@ def test_cli_plan_json_and_bad_chain(tmp_path) -> None:  # type: ignore[no-untyp
     assert res.exit_code != 0 and "nope" in res.output
     res = runner.invoke(app, ["--db", url, "tiers", "chain", "bad", "-g", "qq:t1", "-g", "tg:x"])
     assert res.exit_code != 0 and "one platform" in res.output
+
+
+def test_chain_inferred_from_group_tiers(bot: BotTester) -> None:
+    from qunyun.features.tiers.config import TiersConfig
+    from qunyun.features.tiers.review import chains
+    from qunyun.store.tables import GroupRow
+
+    g = GroupRow.__table__
+    with bot.db.engine.begin() as conn:
+        for gid, tier in (("t1", "一群"), ("t3", "留级群"), ("t2", "二群")):
+            conn.execute(update(g).where(g.c.group_id == gid).values(tier=tier, parent_group_id="t1"))
+        found = chains(conn, TiersConfig())
+    spec, source = found["qq:t1"]
+    assert source == "groups" and [t.group for t in spec.tiers] == ["qq:t1", "qq:t2", "qq:t3"]
+    assert [t.name for t in spec.tiers] == ["一群", "二群", "留级群"] and spec.period_days == 15

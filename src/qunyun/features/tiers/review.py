@@ -19,10 +19,10 @@ from qunyun.events import utcnow
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.scores import credit, reference_time
 from qunyun.features.members.tables import MemberDailyRow, table
-from qunyun.features.tiers.config import ChainSpec, TiersConfig
+from qunyun.features.tiers.config import ChainSpec, TiersConfig, TierSpec
 from qunyun.features.tiers.tables import TierChainRow, TierMoveRow, TierPlanRow
 from qunyun.i18n import both
-from qunyun.store.tables import MemberRow
+from qunyun.store.tables import GroupRow, MemberRow
 from qunyun.store.writer import _dialect_insert
 
 
@@ -30,9 +30,37 @@ class TierError(ValueError):
     """A chain or plan problem; the message says what and which."""
 
 
+_TIER_ORDER = {"一群": 1, "二群": 2, "三群": 3, "四群": 4, "五群": 5, "留级群": 99}
+
+
+def inferred_chains(conn: Connection) -> dict[str, ChainSpec]:
+    """Chains implied by the groups' ``tier`` column (一群/二群/.../留级群), one per platform and parent
+    group (a 分群's parent is the 一群): named ``platform:top_group_id``, default review rules."""
+    g = table(GroupRow)
+    families: dict[tuple[str, str], list[tuple[int, str, str, str]]] = defaultdict(list)
+    for platform, gid, name, tier, parent in conn.execute(
+        select(g.c.platform, g.c.group_id, g.c.name, g.c.tier, g.c.parent_group_id).where(
+            g.c.tier.is_not(None)
+        )
+    ):
+        families[(platform, parent or gid)].append((_TIER_ORDER.get(tier, 50), tier, gid, name or gid))
+    out = {}
+    for (platform, _root), members in families.items():
+        if len(members) < 2:
+            continue
+        members.sort()
+        out[f"{platform}:{members[0][2]}"] = ChainSpec(
+            tiers=[TierSpec(group=f"{platform}:{gid}", name=tier) for _, tier, gid, _n in members]
+        )
+    return out
+
+
 def chains(conn: Connection, cfg: TiersConfig) -> dict[str, tuple[ChainSpec, str]]:
-    """name → (spec, 'config' | 'database'); config wins over a chain of the same name in the database."""
-    out: dict[str, tuple[ChainSpec, str]] = {}
+    """name → (spec, source): chains implied by the groups' tiers ('groups'), defined with the CLI or the
+    dashboard ('database') and in qunyun.toml ('config'); later sources win for the same name."""
+    out: dict[str, tuple[ChainSpec, str]] = {
+        name: (spec, "groups") for name, spec in inferred_chains(conn).items()
+    }
     for name, spec in conn.execute(select(TierChainRow.name, TierChainRow.spec)):
         out[name] = (ChainSpec.model_validate(spec), "database")
     for name, chain in cfg.chains.items():
