@@ -222,3 +222,31 @@ async def test_scheduled_jobs_run_in_the_bot_process(sqlite_url: str) -> None:
     runner.request_stop()
     await asyncio.wait_for(task, 15)
     app.close()
+
+
+def test_actions_are_routed_to_the_account_that_serves_the_group(sqlite_url: str) -> None:
+    app = make_app(
+        sqlite_url,
+        [
+            {"name": "a", "protocol": "onebot", "mode": "ws", "url": "ws://127.0.0.1:9", "self_id": "111"},
+            {"name": "b", "protocol": "onebot", "mode": "ws", "url": "ws://127.0.0.1:9", "self_id": "222"},
+        ],
+    )
+    runner = BotRunner(app)
+    a, b = runner.adapters
+    assert runner.adapter_for("qq", "b") is b and runner.adapter_for("qq", "222") is b
+    assert runner.adapter_for("qq", None) is None  # two accounts: no guessing without a group
+    assert runner.adapter_for("qq", "nobody") is None and runner.adapter_for("telegram", None) is None
+    sink_b = runner.sink_for(b)
+    ev = p.group_message(1, group=777)
+    from qunyun.adapters.onebot.parse import parse_event
+
+    asyncio.run(_feed(runner, sink_b, parse_event(ev)))
+    assert runner._route("qq", "777") is b and runner._route("qq", "888") is None
+    app.close()
+
+
+async def _feed(runner: BotRunner, sink: Any, event: Any) -> None:
+    await runner.ingestor.start()
+    await sink([event])
+    await runner.ingestor.stop()

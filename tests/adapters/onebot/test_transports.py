@@ -183,6 +183,14 @@ async def test_actions_become_spec_api_calls() -> None:
         assert calls[4] == ("set_group_whole_ban", {"group_id": 20001, "enable": True})
         assert calls[5] == ("set_group_card", {"group_id": 20001, "user_id": 3, "card": "新名片"})
         assert calls[6] == ("set_group_add_request", {"flag": "f1", "sub_type": "add", "approve": True, "reason": ""})
+        dm = Action(
+            kind=ActionKind.SEND_MESSAGE, platform="qq", group_id="private:30002", text="hi", reason=R, source="t"
+        )
+        assert (await adapter.execute(dm)).state is DeliveryState.SENT
+        assert (impl.calls[-1]["action"], impl.calls[-1]["params"]) == (
+            "send_private_msg",
+            {"user_id": 30002, "message": [{"type": "text", "data": {"text": "hi"}}]},
+        )
         bad = Action(
             kind=ActionKind.SEND_MESSAGE, platform="qq", group_id="not-a-number", text="x", reason=R, source="t"
         )

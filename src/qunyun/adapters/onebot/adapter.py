@@ -300,9 +300,7 @@ class OneBotAdapter(Adapter):
         return 204
 
     # -- API -------------------------------------------------------------------------------
-    async def call(
-        self, action: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
+    async def call(self, action: str, params: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
         """Call an OneBot API action; return its ``data``. Raises OneBotTimeout / OneBotApiError."""
         timeout = timeout or self.config.api_timeout
         if self.config.mode == "http":
@@ -363,9 +361,7 @@ class OneBotAdapter(Adapter):
     async def get_group_member_list(self, group_id: str) -> list[dict[str, Any]]:
         return list(await self.call("get_group_member_list", {"group_id": _num(group_id, "group")}) or [])
 
-    async def get_group_member_info(
-        self, group_id: str, user_id: str, *, no_cache: bool = False
-    ) -> dict[str, Any]:
+    async def get_group_member_info(self, group_id: str, user_id: str, *, no_cache: bool = False) -> dict[str, Any]:
         params = {"group_id": _num(group_id, "group"), "user_id": _num(user_id, "user"), "no_cache": no_cache}
         return dict(await self.call("get_group_member_info", params) or {})
 
@@ -388,7 +384,10 @@ class OneBotAdapter(Adapter):
                 ]
             if action.text and not p.get("segments"):
                 segments.append({"type": "text", "data": {"text": action.text}})
-            return "send_group_msg", {"group_id": _num(action.group_id, "group"), "message": segments}
+            target = action.group_id or ""
+            if target.startswith("private:"):  # a private chat (see parse: group "private:<user>")
+                return "send_private_msg", {"user_id": _num(target[8:], "user"), "message": segments}
+            return "send_group_msg", {"group_id": _num(target, "group"), "message": segments}
         group = _num(action.group_id, "group") if action.group_id else None
         if k is ActionKind.DELETE_MESSAGE:
             mid = str(action.message_id)
