@@ -25,14 +25,16 @@ from sklearn.linear_model import LogisticRegression
 
 from .dataset import Sample, data_dir, data_files, fingerprint, load_sets, read_labelled_csv, split
 from .features import HashedCharTfidf
-from .normalize import SEP, normalize_batch
+from .normalize import SEP, compact, normalize_batch
 
 #: bump when features or training change: old cached models are then ignored
-RECIPE_VERSION = "spam-recipe-8"
+RECIPE_VERSION = "spam-recipe-9"
 NGRAM_RANGE = (1, 3)
 HASH_BITS = 20
 C = 30.0
 NB_ALPHA = 1.0
+#: texts shorter than this (compact form) are not remembered as known spam/ham
+MEMORY_MIN_CHARS = 4
 #: feedback rows count this many times (an operator's decision outweighs one public sample)
 FEEDBACK_WEIGHT = 3.0
 #: model log-odds are clipped so strong rules can always overrule the model
@@ -68,6 +70,9 @@ class SpamModel:
     coef: np.ndarray
     intercept: float
     meta: dict[str, Any] = field(default_factory=dict)
+    #: compact forms of known spam (training spam + operators' "spam") and of operators' "not spam"
+    spam_memory: frozenset[str] = frozenset()
+    ham_memory: frozenset[str] = frozenset()
 
     def logit_normalized(self, model_input: Sequence[str]) -> np.ndarray:
         """Log-odds of spam for texts already passed through :func:`model_texts`."""
@@ -98,7 +103,28 @@ def fit(samples: Sequence[Sample], weights: Sequence[float] | None = None) -> Sp
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
     clf.fit(xr, y.astype(np.int8), sample_weight=None if weights is None else np.asarray(weights))
     coef = clf.coef_.ravel().astype(np.float64) * r
-    return SpamModel(vec, coef, float(clf.intercept_[0]), {"recipe": RECIPE_VERSION, "n": len(samples)})
+    spam_mem, ham_mem = _memories(samples, texts)
+    return SpamModel(
+        vec, coef, float(clf.intercept_[0]), {"recipe": RECIPE_VERSION, "n": len(samples)}, spam_mem, ham_mem
+    )
+
+
+def _memories(samples: Sequence[Sample], norm_texts: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Known spam (and operator-confirmed ham) by compact form: the same ad re-posted with other
+    spacing, case or punctuation is recognised at once (指纹库). Feedback wins over shared data."""
+    spam: set[str] = set()
+    ham: set[str] = set()
+    for s, norm in zip(samples, norm_texts, strict=True):
+        key = compact(norm)
+        if len(key) < MEMORY_MIN_CHARS:
+            continue
+        if s.label == "spam" and (s.source != "feedback" or key not in ham):
+            spam.add(key)
+            ham.discard(key)
+        elif s.label == "ham" and s.source == "feedback":
+            ham.add(key)
+            spam.discard(key)
+    return frozenset(spam), frozenset(ham)
 
 
 def read_feedback(path: Path | None) -> list[Sample]:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 #: log-odds used for the model's part when the model is switched off (a prior: most chat is ham)
 NO_MODEL_LOGIT = -2.0
+#: the same text (compact form) as known spam / as a message operators marked "not spam"
+W_MEMORY_SPAM = 4.0
+W_MEMORY_HAM = -6.0
 #: "model:0.00" … "model:1.00", formatted once
 _MODEL_TAGS = [f"model:{k / 100:.2f}" for k in range(101)]
 _BOOSTED = ("contact:", "url:other", "url:shortener", "url:telegram", "url:deny", "invite:", "qr:")
@@ -144,7 +147,14 @@ class Detector:
         norm, comp = normalize_batch(texts)
         findings = self.rules.scan_normalized(norm, comp, n)
         if cfg.use_model and cfg.model_weight > 0:
-            raw = self.model.logit_normalized(norm.split(SEP))
+            model = self.model
+            raw = model.logit_normalized(norm.split(SEP))
+            if model.spam_memory or model.ham_memory:
+                for i, key in enumerate(comp.split(SEP)):
+                    if key in model.spam_memory:
+                        findings[i].append(Finding("memory:spam", W_MEMORY_SPAM, key[:40]))
+                    elif key in model.ham_memory:
+                        findings[i].append(Finding("memory:ham", W_MEMORY_HAM, key[:40]))
             model_p = 1.0 / (1.0 + np.exp(-raw))
             base = np.clip(raw, -classifier.LOGIT_CLIP, classifier.LOGIT_CLIP) * cfg.model_weight
         else:
@@ -208,11 +218,13 @@ class Detector:
 
 def _reasons(fs: Sequence[Finding]) -> list[str]:
     """Distinct codes, strongest first (negative evidence such as ``url:allow`` last)."""
-    seen: dict[str, float] = {}
+    if len(fs) == 1:
+        return [fs[0].code]
+    best: dict[str, float] = {}
     for f in fs:
-        if f.code not in seen or f.weight > seen[f.code]:
-            seen[f.code] = f.weight
-    return [c for c, _ in sorted(seen.items(), key=lambda kv: -kv[1])]
+        if f.weight > best.get(f.code, -1e9):
+            best[f.code] = f.weight
+    return sorted(best, key=best.__getitem__, reverse=True)
 
 
 #: below this many texts per worker, forking and pickling cost more than they save

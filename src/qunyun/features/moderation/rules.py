@@ -282,6 +282,7 @@ class RuleSet:
             i = bisect_right(norm_starts, m.start()) - 1
             if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
                 out[i].append(Finding("contact:phone", W_PHONE, digits))
+                continue  # a mobile number, not a QQ number
             before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
             if before and _RE_QQ_CTX.search(before):
                 out[i].append(Finding("contact:qq", W_CONTACT, before.strip() + digits))
@@ -373,7 +374,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     total = 0.0
     weak = medium = 0.0
     seen: set[str] = set()
-    has_contact = False
+    has_contact = has_phone = False
     solicit = 0.0
     for f in findings:
         if f.code in seen:
@@ -388,12 +389,15 @@ def rule_logit(findings: Sequence[Finding]) -> float:
             else:
                 total += f.weight
         else:
-            if f.code.startswith(("contact:", "qr:contact", "invite:")):
+            if f.code == "contact:phone":
+                has_phone = True
+            elif f.code.startswith(("contact:", "qr:contact", "invite:")):
                 has_contact = True
             total += f.weight
     # one weak word is ordinary chat (价格, 活动); only the second and later ones count
     total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, MEDIUM_CAP)
-    if has_contact and solicit >= kw.WEAK:
+    # a handle (WeChat/QQ/invite) with any sales word; a phone number needs a real solicitation
+    if (has_contact and solicit >= kw.WEAK) or (has_phone and solicit >= kw.MEDIUM):
         total += W_COMBO
     return total
 
