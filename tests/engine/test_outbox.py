@@ -320,3 +320,45 @@ async def test_unsupported_action_becomes_a_staff_task(db: Database) -> None:
     first = rows(db)[0]
     assert first.status == "staff" and "handed to staff" in first.last_error and "g1" in first.last_error
     assert [n.source for n in alerts(db)] == ["test.staff"]
+
+
+class HangingAdapter(LoopbackAdapter):
+    def __init__(self, account: str) -> None:
+        super().__init__("qq", account)
+        self.release = asyncio.Event()
+
+    async def execute(self, action: Action) -> Delivery:
+        await self.release.wait()
+        return await super().execute(action)
+
+
+async def test_a_slow_account_does_not_hold_up_another(db: Database) -> None:
+    clock = Clock()
+    settings = Settings()
+    settings.rate_limits = {}
+    queue(
+        db,
+        [
+            send(group="1", text="slow", params={"account": "slow"}),
+            send(group="2", text="fast", params={"account": "fast"}),
+        ],
+        clock,
+    )
+    slow, fast = HangingAdapter("slow"), LoopbackAdapter("qq", "fast")
+    d = Dispatcher(
+        db,
+        settings,
+        {"qq:slow": slow, "qq:fast": fast},
+        limiter=RateLimiter(settings, clock=clock.mono),
+        clock=clock.now,
+        breaker=CircuitBreaker(clock=clock.mono),
+    )
+    task = asyncio.create_task(d.dispatch())
+    for _ in range(200):
+        if fast.executed:
+            break
+        await asyncio.sleep(0.01)
+    assert [a.text for a in fast.executed] == ["fast"] and not task.done()
+    slow.release.set()
+    report = await task
+    assert report.sent == 2 and [a.text for a in slow.executed] == ["slow"]

@@ -9,6 +9,7 @@ In dry-run mode actions are recorded with status ``dry_run`` and never sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -189,9 +190,24 @@ class Dispatcher:
     async def dispatch(self, limit: int = 200) -> DispatchReport:
         """Send what is due now; reschedule what the rate limiter holds back."""
         report = DispatchReport()
+        lanes: dict[Any, list[Any]] = {}
         for row in self.due(limit):
-            await self._one(row, report)
+            lanes.setdefault(self._lane(row), []).append(row)
+        # accounts are independent: one account's slow call (an API timeout) never holds up another's
+        # sends, while each account's rows still go one at a time, in order
+        await asyncio.gather(*(self._serial(rows, report) for rows in lanes.values()))
         return report
+
+    def _lane(self, row: Any) -> Any:
+        if row.account is None and self.route is not None:
+            adapter = self.route(row.platform, row.group_id)
+            if adapter is not None:
+                return (row.platform, adapter.account)
+        return (row.platform, row.account)
+
+    async def _serial(self, rows: list[Any], report: DispatchReport) -> None:
+        for row in rows:
+            await self._one(row, report)
 
     def _defer(self, row: Any, seconds: float, now: datetime, report: DispatchReport, why: str | None = None) -> None:
         values: dict[str, Any] = {"next_attempt_at": now + timedelta(seconds=seconds), "updated_at": now}
