@@ -227,12 +227,16 @@ class ModerationPlugin:
             bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
             threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
             is_spam = verdict.score >= threshold
-            # without hard evidence, only a near-certain score acts, and never on an established
-            # member: the rest is flagged for a human (review entry, nothing done, nothing stopped)
-            soft = not hard_evidence(verdict) and (
-                verdict.score < cfg.certain_score or (not newcomer and _established(cfg, member))
-            )
-            flag = is_spam and soft
+            # without hard evidence, only a near-certain score acts; below it the message is flagged
+            # for a human (review entry, nothing done, nothing stopped). An established member's
+            # vocabulary-only message is left alone altogether (their community's jargon, not spam)
+            hard = hard_evidence(verdict)
+            established = not newcomer and _established(cfg, member)
+            soft = not hard and (verdict.score < cfg.certain_score or established)
+            flag = is_spam and soft and not established
+            if is_spam and soft:
+                is_spam = False  # never acted on: flagged, or (established) left alone
+                ctx.state["moderation"]["spared"] = "flagged" if flag else "established"
             actions: list[Action] = []
             # a soft copy never pushes a wave to its action threshold: regulars repeating the same
             # 红包 tip across groups is a watch, never a ban
