@@ -129,9 +129,9 @@ class OneBotAdapter(Adapter):
         self._http: httpx.AsyncClient | None = None
         self.state = "disconnected" if account.mode == "ws" else "waiting"
         self.detail: str | None = None
-        self.last_event_at: datetime | None = None
+        self._last_at: float | None = None  # receive time of the last event (status is computed lazily)
+        self._last_time: datetime | None = None  # and that event's own time
         self.last_heartbeat_at: datetime | None = None
-        self.lag_seconds: float | None = None
         self.received = 0
         self.rejected = 0
         self.reconnects = 0
@@ -247,12 +247,11 @@ class OneBotAdapter(Adapter):
         return event
 
     def _accept(self, event: Event) -> None:
-        now = self.clock()
+        now = self._last_at = self.clock()
+        self._last_time = event.time
         self.received += 1
-        self.last_event_at = datetime.fromtimestamp(now, UTC)
-        self.lag_seconds = max(0.0, now - event.time.timestamp())
         if event.type is EventType.META:  # heartbeat/lifecycle: connection status only, never stored
-            self.last_heartbeat_at = self.last_event_at
+            self.last_heartbeat_at = datetime.fromtimestamp(now, UTC)
             if self.self_id is None and event.self_id and event.self_id != "0":
                 self.self_id = event.self_id
             return
@@ -453,6 +452,17 @@ class OneBotAdapter(Adapter):
             return Delivery.fail(str(exc))
         mid = data.get("message_id") if isinstance(data, dict) else None
         return Delivery.ok(str(mid) if mid is not None else None)
+
+    @property
+    def last_event_at(self) -> datetime | None:
+        return None if self._last_at is None else datetime.fromtimestamp(self._last_at, UTC)
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How late the last event arrived (receive time minus the event's own time)."""
+        if self._last_at is None or self._last_time is None:
+            return None
+        return max(0.0, self._last_at - self._last_time.timestamp())
 
     def status(self) -> ConnectionStatus:
         return ConnectionStatus(
