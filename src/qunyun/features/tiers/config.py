@@ -37,7 +37,8 @@ class TierSpec(_Strict):
 
 class ChainSpec(_Strict):
     """A chain from the top tier to the holding tier; every tier but the first promotes its most
-    active members one tier up, every tier but the last demotes its least active one tier down."""
+    active members one tier up, every tier but the first and the last demotes its least active one
+    tier down (the top tier too when its own ``move_down`` is set)."""
 
     tiers: list[TierSpec] = Field(min_length=2)
     period_days: int = Field(default=15, ge=1, le=365)
@@ -73,8 +74,12 @@ class ChainSpec(_Strict):
         return self.move_up if value is None else value
 
     def down_count(self, i: int) -> int:
+        """The top tier demotes nobody unless its own ``move_down`` says so (seed 002: only 二群 is
+        reviewed downwards); the other tiers use the chain's ``move_down``."""
         value = self.tiers[i].move_down
-        return self.move_down if value is None else value
+        if value is None:
+            return 0 if i == 0 else self.move_down
+        return value
 
     def listed(self, names: list[str], platform: str, user_id: str) -> bool:
         return user_id in names or f"{platform}:{user_id}" in names

@@ -1,7 +1,8 @@
 """The periodic review: plan (dry run, stored with an id), edit (drop moves), apply through actions.
 
 Activity in a review is the undecayed activity-score credit earned in the period (see
-:mod:`qunyun.features.members.scores`), ties broken by the decayed score, then by user id, so the
+:mod:`qunyun.features.members.scores`), ties broken by who spoke last (the longest silent rank lowest),
+then by user id, so the
 same data always gives the same plan.
 """
 
@@ -109,9 +110,9 @@ def make_plan(
     m = table(MemberRow)
     members: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # group -> user -> row
     for row in conn.execute(
-        select(m.c.group_id, m.c.user_id, m.c.user_name, m.c.first_seen, m.c.is_admin, m.c.status).where(
-            m.c.platform == platform, m.c.group_id.in_(gids)
-        )
+        select(
+            m.c.group_id, m.c.user_id, m.c.user_name, m.c.first_seen, m.c.last_spoke, m.c.is_admin, m.c.status
+        ).where(m.c.platform == platform, m.c.group_id.in_(gids))
     ):
         if row.status == "active":
             members[row.group_id][row.user_id] = dict(row._mapping)
@@ -163,7 +164,13 @@ def make_plan(
                 skipped.append({"user_id": uid, "group": gid, "why": why})
             else:
                 eligible.append(uid)
-        ranked = sorted(eligible, key=lambda u: (-activity[(gid, u)], u))
+
+        def spoke(u: str, gid: str = gid) -> float:
+            last = members[gid][u]["last_spoke"]
+            return last.timestamp() if last is not None else float("-inf")
+
+        # most active first; equal activity: who spoke more recently first (the longest silent go down)
+        ranked = sorted(eligible, key=lambda u: (-activity[(gid, u)], -spoke(u), u))
         n = len(ranked)
         up: list[str] = []
         if i > 0:
