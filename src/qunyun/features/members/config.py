@@ -41,7 +41,8 @@ class RoleThresholds(_Strict):
     lurker_min_tenure_days: int = Field(default=14, ge=0)
     #: at most this many messages in the window counts as 'almost none'
     lurker_max_messages: int = Field(default=2, ge=0)
-    core_top_pct: float = Field(default=0.10, gt=0, le=1)
+    #: share of the window's speakers that can be core (the 二八 rule of thumb: a fifth carries the group)
+    core_top_pct: float = Field(default=0.20, gt=0, le=1)
     core_min_messages: int = Field(default=20, ge=0)
     core_min_active_days: int = Field(default=3, ge=1)
     kol_window_days: int = Field(default=90, ge=1, le=3650)

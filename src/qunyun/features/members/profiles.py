@@ -297,7 +297,8 @@ def profile(
         "platform": platform,
         "user_id": user_id,
         "person_id": pid,
-        "display_name": (person or {}).get("display_name"),
+        "display_name": (person or {}).get("display_name")
+        or next((g["user_name"] for g in groups if g["user_name"]), None),
         "accounts": [f"{a}:{b}" for a, b in accounts],
         "groups": groups,
         "region": fields.get("region"),

@@ -84,7 +84,9 @@ def tiers_new_plan(request: Request, name: str, user: Operator) -> RedirectRespo
 
 @router.get("/tiers/plans/{plan_id}", response_class=HTMLResponse)
 def tiers_plan_page(request: Request, plan_id: int, user: Operator) -> HTMLResponse:
-    return render(request, "tiers_plan.html", {"plan": _plan(request, plan_id)})
+    plan = _plan(request, plan_id)
+    names = {t["group"].partition(":")[2]: t.get("name") or t["group"] for t in plan["spec"].get("tiers", [])}
+    return render(request, "tiers_plan.html", {"plan": plan, "names": names})
 
 
 @router.post("/tiers/plans/{plan_id}/moves/{move_id}/drop", dependencies=[Depends(csrf_protect)])
