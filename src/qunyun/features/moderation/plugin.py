@@ -551,7 +551,7 @@ def members_admin(settings: Settings, ev: Event) -> bool:
 
 
 #: finding codes that are evidence by themselves (vocabulary alone is not)
-HARD_CODES = ("contact:", "invite:", "qr:", "url:deny", "url:shortener", "flood:", "mention:mass")
+HARD_CODES = ("contact:", "invite:", "qr:", "url:deny", "url:shortener", "flood:", "mention:mass", "memory:spam")
 
 
 def hard_evidence(verdict: Verdict) -> bool:
