@@ -75,6 +75,21 @@ def test_feedback_retrains(tmp_path: Path, spam_data: Path) -> None:
         classifier.record_feedback(text, "maybe", fb)
 
 
+def test_memory_of_known_spam_and_operator_ham(tmp_path: Path) -> None:
+    ad = "NGB外部876642469内部20r找994741010咨询"
+    fb = tmp_path / "fb.csv"
+    classifier.record_feedback("老地方见，今晚八点不见不散", "ham", fb)
+    model = classifier.retrain(feedback=fb)
+    try:
+        det = Detector(model=model)
+        assert "memory:ham" in det.detect("老地方见 今晚八点，不见不散！").reasons
+        known = next(s.text for s in load_sets(data_dir())["zh_qq"] if s.label == "spam" and len(s.text) > 12)
+        assert "memory:spam" in det.detect(" ".join(known.upper())).reasons  # re-spaced, re-cased copy
+        assert det.detect(ad).is_spam
+    finally:
+        classifier.set_model(None)
+
+
 def test_missing_data_dir_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match=str(tmp_path / "nope")):
         data_dir(tmp_path / "nope")

@@ -73,3 +73,17 @@ def test_garbage_never_crashes(texts: list[str]) -> None:
 def test_single_garbage(text: str) -> None:
     v = detect(text)
     assert 0.0 <= v.score <= 1.0
+
+
+def test_parallel_workers_match_single_process() -> None:
+    from qunyun.features.moderation.detector import PARALLEL_MIN, auto_workers, get_detector
+
+    base = ["hello", "vx: abc123 兼职", "see https://help.ubuntu.com", "加群 123456789 出售", "ok 👍"]
+    texts = [f"{t} {i % 97}" for i, t in enumerate(base * (2 * PARALLEL_MIN // len(base) + 1))]
+    det = get_detector()
+    single = det.detect_many(texts)
+    double = det.detect_many(texts, workers=2)
+    assert [(v.label, round(v.score, 9), v.reasons) for v in double] == [
+        (v.label, round(v.score, 9), v.reasons) for v in single
+    ]
+    assert 1 <= auto_workers() <= 2

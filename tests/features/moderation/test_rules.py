@@ -39,6 +39,12 @@ def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
         ("加 V 信", "keyword:v信"),
         ("пишите в лс", "keyword:пишите в лс"),
         ("FREE ENTRY to win", "keyword:free entry"),
+        ("各种东西都在wqkj777. top", "url:obfuscated"),
+        ("购买链接http:huanankacomlinks", "url:obfuscated"),
+        ("wwwneteasestore 商请撤回", "url:obfuscated"),
+        ("官网 abc点com", "url:obfuscated"),
+        ("出b站年度大会员40r", "trade:price"),
+        ("卖号 ¥99 包月", "trade:price"),
     ],
 )
 def test_rule_codes(text: str, code: str) -> None:
@@ -54,10 +60,12 @@ def test_rule_codes(text: str, code: str) -> None:
         "2024年10月1日国庆",
         "wxpython is a GUI toolkit",
         "the claimant said",  # English keywords match whole words only
+        "the app store is down, log in later",  # English words are not spaced-out domains
+        "这个月的会费是50元，请在周五前交给我",  # a price without a trade verb
     ],
 )
 def test_no_contact_finding_on_ordinary_numbers(text: str) -> None:
-    assert not {c for c in codes(text) if c.startswith(("contact:", "keyword:claim"))}
+    assert not {c for c in codes(text) if c.startswith(("contact:", "keyword:claim", "url:", "trade:"))}
 
 
 def test_allow_link_lowers_and_contact_plus_solicitation_raises() -> None:

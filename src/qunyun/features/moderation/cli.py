@@ -24,7 +24,7 @@ from qunyun.i18n import t
 
 from . import classifier
 from .dataset import DataMissingError
-from .detector import detect_many, get_detector
+from .detector import auto_workers, detect_many, get_detector
 
 app = typer.Typer(
     name="spam",
@@ -76,7 +76,7 @@ def classify(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows scored per batch.")] = CHUNK,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
     workers: Annotated[
-        int, typer.Option("--workers", min=0, help="Processes to use (0 = up to 2 CPU cores).")
+        int, typer.Option("--workers", min=0, help="Processes to use (0 = up to 2 idle CPU cores).")
     ] = 0,
 ) -> None:
     """Label every row of a CSV as spam/ham (streams in chunks: memory stays flat)."""
@@ -85,7 +85,7 @@ def classify(
         _fail(t("spam.input_not_found", lang, path=str(input)))
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     detector = get_detector()
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = workers or auto_workers()
     total = input.stat().st_size
     with input.open("rb") as raw:
         counting = _Counting(raw)

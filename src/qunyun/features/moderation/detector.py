@@ -233,6 +233,16 @@ _forked: dict[int, Detector] = {}
 _pools: dict[tuple[int, int], Any] = {}
 
 
+def auto_workers(limit: int = 2) -> int:
+    """Processes worth using now: up to ``limit`` cores, minus what other work keeps busy."""
+    cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average (Windows)
+        busy = 0.0
+    return max(1, min(limit, cpus, int(cpus - busy + 0.5)))
+
+
 def _can_fork() -> bool:
     import multiprocessing as mp
 

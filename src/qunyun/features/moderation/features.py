@@ -13,9 +13,9 @@ score a batch with two ``numpy.bincount`` calls and no sparse matrix at all.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 # 32-bit arithmetic (wrapping) halves the memory traffic of 64-bit; Knuth's multiplicative hash
 # takes the top ``bits`` bits, which is plenty for 2**20 buckets
@@ -74,6 +74,8 @@ class HashedCharTfidf:
         return np.concatenate([d for d, _ in pairs]), np.concatenate([b for _, b in pairs])
 
     def fit(self, texts: Sequence[str]) -> HashedCharTfidf:
+        import scipy.sparse as sp
+
         doc, bucket = self.hashes(texts)
         x = sp.coo_matrix((np.ones(doc.shape[0]), (doc, bucket)), shape=(len(texts), self.n_features)).tocsr()
         x.sum_duplicates()
@@ -87,8 +89,10 @@ class HashedCharTfidf:
             raise RuntimeError("HashedCharTfidf is not fitted")
         return self.idf
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str]) -> Any:
         """TF × IDF rows divided by the occurrence norm (see :meth:`decision`); for training."""
+        import scipy.sparse as sp
+
         idf = self._idf()
         doc, bucket = self.hashes(texts)
         m = len(texts)
@@ -99,7 +103,7 @@ class HashedCharTfidf:
         x.sum_duplicates()
         return x
 
-    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(self, texts: Sequence[str]) -> Any:
         return self.fit(texts).transform(texts)
 
     def decision(self, texts: Sequence[str], coef: np.ndarray, intercept: float) -> np.ndarray:

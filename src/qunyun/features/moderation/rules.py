@@ -77,19 +77,21 @@ _RE_QQ_CTX = re.compile(
     r"|(?<![a-z])dd)"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*$"
 )
-_RE_DIGITS = re.compile(r"\d{5,}")
+_RE_DIGITS = re.compile(r"[0-9]{5,}")
 _RE_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _TLDS = (
     "com|cn|net|org|top|xyz|cc|me|io|ly|gg|ru|info|club|vip|shop|site|online|ltd|fr|link|co|tk|ml|"
     "app|dev|icu|fun|work|live|pro|biz|tv|us|uk|de|jp|hk|tw|so|to|in|im|ai|store|win|bet|cloud"
 )
 #: cheap prefilter: only texts with one of these are searched with the full URL regex
-_RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
+#: one pass finds both: texts with a link (``://``, ``www.``, ``.com``) for the full URL regex, and
+#: links spaced out to dodge filters (``abc. top``, ``abc。com``, ``abc点cn``)
+_RE_LINKISH = re.compile(rf"://|www\.|[ .。点][ .]*(?:{_TLDS})(?![a-z0-9])")
+_OBFUSCATION_TLDS = frozenset(("com", "cn", "net", "top", "xyz", "vip", "shop", "cc", "store"))
 #: links written so that filters miss them: ``http:abc`` (no //), ``abc. top``, ``abc点com``, ``wwwabc``.
 #: Each pattern starts with a literal or a small set so ``re`` can skip ahead; the rest is checked in code.
 _RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]")
 _RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
-_RE_SPACED_TLD = re.compile(r"[ .。点][ .]*(?:com|cn|net|top|xyz|vip|shop|cc|store)(?![a-z0-9])")
 #: a price (40r, 25元, ¥99) — spam when a trade verb is in the same message
 _RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
 _RE_PRICE_R = re.compile(r"\d ?r(?:mb)?(?![a-z])")
@@ -286,10 +288,22 @@ class RuleSet:
             before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
             if before and _RE_QQ_CTX.search(before):
                 out[i].append(Finding("contact:qq", W_CONTACT, before.strip() + digits))
-        hinted = sorted({bisect_right(norm_starts, m.start()) - 1 for m in _RE_URL_HINT.finditer(norm)})
+        hinted: set[int] = set()
+        for m in _RE_LINKISH.finditer(norm):
+            glue = m.group(0)
+            i = bisect_right(norm_starts, m.start()) - 1
+            if glue[0] == "." and " " not in glue:
+                hinted.add(i)  # an ordinary domain
+            elif glue in ("://", "www."):
+                hinted.add(i)
+            elif ("." in glue or "。" in glue or "点" in glue) and glue.lstrip(" .。点") in _OBFUSCATION_TLDS:
+                before = norm[m.start() - 1] if m.start() > 0 else " "
+                if before.isascii() and before.isalnum():
+                    evidence = norm[max(norm_starts[i], m.start() - 12) : m.end()]
+                    out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, evidence))
         if hinted:
             parts = norm.split(SEP)
-            for i in hinted:
+            for i in sorted(hinted):
                 for m in _RE_URL.finditer(parts[i]):
                     out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
         for m in _RE_HTTP_NO_SLASH.finditer(norm):
@@ -300,14 +314,6 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
-        for m in _RE_SPACED_TLD.finditer(norm):
-            glue = m.group(0)
-            if not (" " in glue or "。" in glue or "点" in glue):
-                continue  # an ordinary domain: the URL rules handle it
-            before = norm[m.start() - 1] if m.start() > 0 else " "
-            if before.isascii() and before.isalnum():
-                i = bisect_right(norm_starts, m.start()) - 1
-                out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[max(0, m.start() - 12) : m.end()]))
         priced: set[int] = set()
         for m in _price_hits(norm):
             i = bisect_right(norm_starts, m.start()) - 1
