@@ -8,6 +8,7 @@ import logging
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from qunyun.cli.common import console, emit_json, err_console, fail, get_app, tr
 from qunyun.config import ConfigError
@@ -28,9 +29,9 @@ def run_command(
     try:
         runner = BotRunner(app_, batch_max=batch_max, batch_wait=batch_ms / 1000, dispatch=not no_dispatch)
     except ConfigError as exc:
-        fail(f"{tr('error.config')}: {exc}")
+        fail(escape(f"{tr('error.config')}: {exc}"))
     if not runner.adapters:
-        fail(tr("run.no_accounts"))
+        fail(escape(tr("run.no_accounts")))
     err_console.print(tr("run.starting", accounts=len(runner.adapters)), highlight=False)
     # A bot process allocates tens of thousands of short-lived, acyclic objects a second (events,
     # segments, rows). Freezing what start-up loaded keeps the cyclic GC from rescanning it, and a
@@ -41,7 +42,7 @@ def run_command(
     try:
         summary = asyncio.run(runner.run())
     except OSError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     if json_:
         emit_json(summary)
         return
@@ -51,3 +52,52 @@ def run_command(
     )
     if summary["recovered_unknown"]:
         console.print(tr("run.recovered", n=len(summary["recovered_unknown"])))
+
+
+def connections_command(
+    json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
+) -> None:
+    """Each bot account's last reported state, last event and lag, plus the outbox summary."""
+    from qunyun.cli.common import fmt_time, print_table
+    from qunyun.run.web import connections_data
+
+    data = connections_data(get_app())
+    if json_:
+        emit_json(data)
+        return
+    rows = []
+    for a in data["accounts"]:
+        state = a.get("state") or "-"
+        if a.get("stale") and state != "stopped":
+            state += " (stale)"
+        lag = a.get("lag_seconds")
+        rows.append(
+            [
+                f"{a.get('platform')}:{a.get('account')}",
+                state,
+                a.get("last_event_at") or "-",
+                "-" if lag is None else f"{lag:.1f}",
+                a.get("detail") or "",
+            ]
+        )
+    print_table(
+        tr("connections.title"),
+        [
+            tr("connections.account"),
+            tr("connections.state"),
+            tr("connections.last_event"),
+            tr("connections.lag"),
+            tr("connections.detail"),
+        ],
+        rows,
+    )
+    if not rows:
+        console.print(tr("connections.none"))
+    counts = data["outbox"]["counts"]
+    console.print(f"{tr('connections.outbox')}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"))
+    for p in data["outbox"]["problems"][:10]:
+        console.print(
+            f"  #{p['id']} {p['status']} {p['kind']} {p['platform']}:{p['group_id'] or '-'} "
+            f"{fmt_time(p['updated_at'])} {p['error'] or ''}",
+            highlight=False,
+        )

@@ -1,4 +1,4 @@
-"""Registers ``qunyun run``, the ``/connections`` page and ``GET /api/v1/connections``."""
+"""Registers ``qunyun run``, ``qunyun connections``, the ``/connections`` page and ``GET /api/v1/connections``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ class RunPlugin:
     name = "run"
 
     def setup(self, registry: Registry) -> None:
-        from qunyun.run.cli import run_command
+        from qunyun.run.cli import connections_command, run_command
         from qunyun.run.web import api_router, page_router
 
         registry.add_cli_command("run", run_command)
+        registry.add_cli_command("connections", connections_command)
         registry.add_web_router(page_router)
         registry.add_api_router(api_router)
         registry.add_template_dir(Path(__file__).parent / "templates")

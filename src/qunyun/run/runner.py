@@ -250,13 +250,13 @@ class BotRunner:
         self._stop.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+        for listener in self.listeners:  # no new inbound connections or posts
+            await listener.stop()
         for adapter in self.adapters:  # stop receiving; what each adapter holds is stored here
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s:%s", adapter.platform, adapter.account)
-        for listener in self.listeners:
-            await listener.stop()
         for task in self._tasks:  # the dispatch loop finishes its current row, then sees the stop
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, 30)
