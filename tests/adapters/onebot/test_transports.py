@@ -317,3 +317,29 @@ def test_account_config_errors_name_the_entry() -> None:
         parse_account({"mode": "ws", "url": "ws://x", "tokn": "typo"})
     acc = parse_account({"mode": "ws-reverse", "self_id": 123})
     assert acc.name == "123" and acc.self_id == "123"
+
+
+async def test_reverse_ws_separate_event_and_api_sockets() -> None:
+    adapter, sink, listener = await _reverse_setup(None)
+    try:
+        events = await reverse_connect(listener.port, self_id=p.SELF, role="Event")
+        api = await reverse_connect(listener.port, self_id=p.SELF, role="API")
+        await _until(lambda: adapter.connected)
+        await events.send(orjson.dumps(p.group_message(3)).decode())
+        await sink.wait_for(1)
+        impl = FakeOneBot()
+
+        async def answer() -> None:
+            call = orjson.loads(await api.recv())
+            await api.send(orjson.dumps(impl.response_for(call)).decode())
+
+        task = asyncio.create_task(answer())
+        info = await adapter.get_group_member_info("20001", "42")
+        await task
+        assert info["user_id"] == 42 and impl.calls[0]["action"] == "get_group_member_info"
+        await api.close()
+        await _until(lambda: not adapter.connected)  # no API socket: sends wait, nothing is lost
+        await events.close()
+    finally:
+        await adapter.stop()
+        await listener.stop()
