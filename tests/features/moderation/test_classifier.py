@@ -36,7 +36,7 @@ def test_heldout_f1(holdout_model: classifier.SpamModel, spam_data: Path) -> Non
         assert f1 >= F1_FLOOR[name], (name, f1)
 
 
-@pytest.mark.parametrize("fixture", ["zh_other_platform", "zh_sms_style", "irc_ham"])
+@pytest.mark.parametrize("fixture", ["zh_other_platform", "zh_sms_style", "zh_wechat_blind", "irc_ham"])
 def test_rules_carry_other_platform_spam_and_spare_ham(
     holdout_model: classifier.SpamModel, fixture: str
 ) -> None:

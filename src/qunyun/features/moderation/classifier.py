@@ -27,7 +27,7 @@ from .features import HashedCharTfidf
 from .normalize import SEP, compact, normalize_batch
 
 #: bump when features or training change: old cached models are then ignored
-RECIPE_VERSION = "spam-recipe-9"
+RECIPE_VERSION = "spam-recipe-10"
 NGRAM_RANGE = (1, 3)
 HASH_BITS = 20
 C = 30.0
@@ -103,7 +103,7 @@ def fit(samples: Sequence[Sample], weights: Sequence[float] | None = None) -> Sp
     q = NB_ALPHA + np.asarray(present[~y].sum(axis=0)).ravel()
     r = np.log((p / p.sum()) / (q / q.sum()))
     xr = x @ sp.diags(r)
-    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
+    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0)
     clf.fit(xr, y.astype(np.int8), sample_weight=None if weights is None else np.asarray(weights))
     coef = clf.coef_.ravel().astype(np.float64) * r
     spam_mem, ham_mem = _memories(samples, texts)

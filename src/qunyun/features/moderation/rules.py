@@ -46,6 +46,7 @@ W_URL = 0.25
 W_TG_LINK = 1.0
 W_URL_OBFUSCATED = 2.0  # http:xxx without //, "abc. top", wwwabc: hiding a link from filters
 W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找我)
+W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
 #: weak keywords only count together; their sum is capped
@@ -95,6 +96,11 @@ _RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
 #: a price (40r, 25元, ¥99) — spam when a trade verb is in the same message
 _RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
 _RE_PRICE_R = re.compile(r"\d ?r(?:mb)?(?![a-z])")
+#: an income claim (the lure of 兼职/刷单/副业 ads)
+_RE_INCOME = re.compile(
+    r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
+    r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
+)
 _RE_TRADE = re.compile(
     r"出售|出一个|出个|出号|收购|卖|售价|购买|代购|找我|需要的|私聊|特价|低价|包月|月卡|永久|终身|秒结"
 )
@@ -314,6 +320,9 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
+        for m in _RE_INCOME.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
         priced: set[int] = set()
         for m in _price_hits(norm):
             i = bisect_right(norm_starts, m.start()) - 1
