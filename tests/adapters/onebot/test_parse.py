@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,3 +157,28 @@ def test_plain_text_message_keeps_only_text() -> None:
     payload["message"] = [{"type": "text", "data": {"text": "只有文字"}}]
     ev = parse_event(payload)
     assert ev.segments == [] and ev.text == "只有文字" and ev.plain_text() == "只有文字"
+
+
+@given(
+    st.binary(max_size=300)
+    | _json.map(lambda v: json.dumps(v).encode())
+    | _fields.map(lambda v: json.dumps(v).encode())
+)
+def test_property_http_post_body_is_stored_or_refused_never_raises(body: bytes) -> None:
+    import asyncio
+
+    from qunyun.adapters.onebot import OneBotAccount, OneBotAdapter
+
+    dead: list[str] = []
+    adapter = OneBotAdapter(
+        OneBotAccount(mode="http", url="http://127.0.0.1:9"), dead_letter=lambda s, r, raw: dead.append(r)
+    )
+    stored: list[Event] = []
+
+    async def sink(events: Any) -> None:
+        stored.extend(events)
+
+    adapter._sink = sink
+    status = asyncio.run(adapter.receive_post(body, None))
+    assert status in (204, 400)
+    assert (status == 400) == bool(dead) and len(stored) <= 1
