@@ -130,8 +130,7 @@ def segments_of(message: Any, payload: dict[str, Any] | None = None) -> list[dic
         return cqcode.parse(message)
     if not isinstance(message, list):
         raise OneBotParseError(
-            f"{_where(payload or {})}: 'message' must be an array or a CQ-code string, "
-            f"got {type(message).__name__}",
+            f"{_where(payload or {})}: 'message' must be an array or a CQ-code string, got {type(message).__name__}",
             raw=payload,
         )
     for seg in message:
@@ -177,9 +176,7 @@ def to_segments(raw_segments: list[dict[str, Any]]) -> tuple[list[Segment], str,
 def parse_event(payload: Any, *, platform: str = "qq") -> Event:
     """One OneBot v11 event (a decoded JSON object) → an Event. Raises OneBotParseError."""
     if not isinstance(payload, dict):
-        raise OneBotParseError(
-            f"an OneBot event must be a JSON object, got {type(payload).__name__}", raw=payload
-        )
+        raise OneBotParseError(f"an OneBot event must be a JSON object, got {type(payload).__name__}", raw=payload)
     post_type = payload.get("post_type")
     if post_type in ("message", "message_sent"):
         return _message(payload, platform, post_type == "message_sent")
@@ -273,9 +270,7 @@ def _notice(payload: dict[str, Any], platform: str) -> Event:
         text=None,
         segments=[],
         mentions=[],
-        reply_to=str(payload["message_id"])
-        if etype is EventType.RECALL and "message_id" in payload
-        else None,
+        reply_to=str(payload["message_id"]) if etype is EventType.RECALL and "message_id" in payload else None,
         subtype=(sub or ntype)[:32],
         self_id=_id(payload, "self_id", required=False),
         raw=raw,

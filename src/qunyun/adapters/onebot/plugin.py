@@ -9,9 +9,7 @@ from qunyun.adapters.onebot.config import parse_account
 from qunyun.engine.plugins import Registry
 
 
-def make_adapter(
-    entry: dict[str, Any], *, index: int = 0, dead_letter: DeadLetter | None = None
-) -> OneBotAdapter:
+def make_adapter(entry: dict[str, Any], *, index: int = 0, dead_letter: DeadLetter | None = None) -> OneBotAdapter:
     """The adapter factory: one ``[[accounts]]`` entry → a OneBot adapter (ConfigError if invalid)."""
     return OneBotAdapter(parse_account(entry, index), dead_letter=dead_letter)
 

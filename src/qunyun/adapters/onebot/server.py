@@ -65,9 +65,7 @@ def make_router(hub: OneBotHub) -> APIRouter:
             websocket.query_params.get("access_token"),
         )
         if denied:
-            await websocket.close(
-                code=1008, reason="401 missing access token" if denied == 401 else "403 bad token"
-            )
+            await websocket.close(code=1008, reason="401 missing access token" if denied == 401 else "403 bad token")
             return
         role = websocket.headers.get("x-client-role", "Universal")
         await websocket.accept()
