@@ -42,12 +42,23 @@ def _dialect_insert(conn: Connection, table: Any) -> Any:
 
 
 def _time_param(dialect: str) -> Callable[[datetime], Any]:
-    """How a timezone-aware datetime is bound: UTC text on SQLite (as UTCDateTime stores it)."""
+    """How a timezone-aware datetime is bound: UTC text on SQLite (as UTCDateTime stores it).
+
+    Chat logs repeat timestamps (minute resolution, bursts), so conversions are memoized in a
+    small bounded dict: equal datetimes hash equal whatever object carries them.
+    """
     if dialect == "sqlite":
+        cache: dict[datetime, str] = {}
+
         def to_sqlite(value: datetime) -> str:
-            if value.utcoffset():
-                value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = cache.get(value)
+            if text is None:
+                utc = value.astimezone(UTC) if value.utcoffset() else value
+                text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+                if len(cache) > 50_000:
+                    cache.clear()
+                cache[value] = text
+            return text
 
         return to_sqlite
     return lambda value: value
