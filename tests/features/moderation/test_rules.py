@@ -33,7 +33,7 @@ def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
         ("https://weixin.qq.com/g/AbCdEf", "invite:wechat"),
         ("https://bit.ly/3abc", "url:shortener"),
         ("see https://help.ubuntu.com/community", "url:allow"),
-        ("buy at shop-deal.top now", "url:other"),
+        ("buy at shop-deal.com now", "url:other"),
         ("@全体成员 开会了", "mention:all"),
         ("加微信领取", "keyword:加微信"),
         ("加 V 信", "keyword:v信"),
@@ -45,6 +45,11 @@ def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
         ("官网 abc点com", "url:obfuscated"),
         ("出b站年度大会员40r", "trade:price"),
         ("卖号 ¥99 包月", "trade:price"),
+        ("出一个novoline", "trade:offer"),
+        ("收一张unlocked卡", "trade:offer"),
+        ("兼职刷视频，一天100-300", "claim:income"),
+        ("打码平台招人，一小时二三十块", "claim:income"),
+        ("官网 www.abc888.vip", "url:risky"),
     ],
 )
 def test_rule_codes(text: str, code: str) -> None:
@@ -62,6 +67,7 @@ def test_rule_codes(text: str, code: str) -> None:
         "the claimant said",  # English keywords match whole words only
         "the app store is down, log in later",  # English words are not spaced-out domains
         "这个月的会费是50元，请在周五前交给我",  # a price without a trade verb
+        "出去玩吗？收到了",  # 出/收 in ordinary words are not trade offers
     ],
 )
 def test_no_contact_finding_on_ordinary_numbers(text: str) -> None:

@@ -32,7 +32,10 @@ W_MEMORY_SPAM = 4.0
 W_MEMORY_HAM = -6.0
 #: "model:0.00" … "model:1.00", formatted once
 _MODEL_TAGS = [f"model:{k / 100:.2f}" for k in range(101)]
-_BOOSTED = ("contact:", "url:other", "url:shortener", "url:telegram", "url:deny", "invite:", "qr:")
+_BOOSTED = (
+    "contact:", "url:other", "url:risky", "url:obfuscated", "url:shortener", "url:telegram", "url:deny",
+    "invite:", "qr:",
+)  # fmt: skip
 
 
 @dataclass(slots=True)

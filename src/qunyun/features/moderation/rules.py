@@ -43,9 +43,11 @@ W_DENY = 6.0
 W_ALLOW = -3.0
 W_SHORTENER = 1.5
 W_URL = 0.25
+W_URL_RISKY = 1.5  # cheap TLDs ad and scam sites favour (.top, .xyz, .vip, ...)
 W_TG_LINK = 1.0
 W_URL_OBFUSCATED = 2.0  # http:xxx without //, "abc. top", wwwabc: hiding a link from filters
 W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找我)
+W_OFFER = 2.5  # a message that opens with a trade offer: 出一个…, 收一张…, 出号, 卖vape…
 W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
@@ -96,17 +98,20 @@ _RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
 #: a price (40r, 25元, ¥99) — spam when a trade verb is in the same message
 _RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
 _RE_PRICE_R = re.compile(r"\d ?r(?:mb)?(?![a-z])")
+#: a trade offer at the start of a message (group-trade slang: 出 = selling, 收 = buying)
+_RE_OFFER = re.compile(r"(?:出|收|卖|求购|收购|出售)(?:一个|个|一张|张|一台|台|号|[a-z0-9])")
 #: an income claim (the lure of 兼职/刷单/副业 ads)
 _RE_INCOME = re.compile(
     r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
     r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
 )
+_OFFER_FIRST = frozenset("出收卖求")
 _RE_TRADE = re.compile(
     r"出售|出一个|出个|出号|收购|卖|售价|购买|代购|找我|需要的|私聊|特价|低价|包月|月卡|永久|终身|秒结"
 )
 _RE_URL = re.compile(
     r"(?:https?://|www\.)[^\s\x00<>\"'，。！？）)】]+"
-    rf"|(?<![\w@.])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
+    rf"|(?<![a-z0-9@.\-_])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
 )
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
@@ -127,6 +132,13 @@ _INVITES = [
     ("weixin.qq.com/r/", "contact:wechat"),
     ("line.me/ti/g", "invite:line"),
 ]
+
+
+#: TLDs that cost next to nothing and carry most throw-away ad/scam sites
+_RISKY_TLDS = frozenset(
+    ("top", "xyz", "vip", "shop", "icu", "cc", "ltd", "club", "win", "bet", "fun", "work", "live", "online")
+    + ("site", "store", "tk", "ml", "ga", "cf", "gq", "buzz", "rest", "cyou")
+)
 
 
 def _host(url: str) -> str:
@@ -172,6 +184,8 @@ def classify_url(url: str, config: SpamRulesConfig) -> Finding:
         # t.me/channel/123 is a post people share; t.me/someone is where spam sends you
         post = re.search(r"/[^/]+/\d+", bare)
         return Finding("url:telegram", W_TG_LINK / 2 if post else W_TG_LINK, url)
+    if host.rsplit(".", 1)[-1] in _RISKY_TLDS:
+        return Finding("url:risky", W_URL_RISKY, url)
     return Finding("url:other", W_URL, url)
 
 
@@ -320,6 +334,12 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
+        for i, start in enumerate(norm_starts):
+            ch = norm[start : start + 1]
+            if ch in _OFFER_FIRST:
+                m = _RE_OFFER.match(norm, start)
+                if m is not None:
+                    out[i].append(Finding("trade:offer", W_OFFER, m.group(0)))
         for m in _RE_INCOME.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
