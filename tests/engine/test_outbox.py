@@ -362,3 +362,26 @@ async def test_a_slow_account_does_not_hold_up_another(db: Database) -> None:
     slow.release.set()
     report = await task
     assert report.sent == 2 and [a.text for a in slow.executed] == ["slow"]
+
+
+async def test_a_late_echo_resolves_an_unknown_send_only_when_unambiguous(db: Database) -> None:
+    from sqlalchemy import update
+
+    from qunyun.engine.executor import confirm_unknown_echoes
+
+    clock = Clock()
+    ids = queue(
+        db,
+        [send(group="1", text="早安"), send(group="2", text="dup", cause="a"), send(group="2", text="dup", cause="b")],
+        clock,
+    )
+    ob = OutboxRow.__table__
+    with db.engine.begin() as conn:
+        conn.execute(update(ob).where(ob.c.id.in_(ids)).values(status=UNKNOWN, updated_at=datetime.now(UTC)))
+        n = confirm_unknown_echoes(
+            conn, [("qq", "1", " 早安 ", "9001"), ("qq", "2", "dup", "9002"), ("qq", "3", "早安", "9003")]
+        )
+    assert n == 1
+    got = {r.id: (r.status, r.external_id) for r in rows(db)}
+    assert got[ids[0]] == (CONFIRMED, "9001")
+    assert got[ids[1]] == (UNKNOWN, None) and got[ids[2]] == (UNKNOWN, None)  # two candidates: staff decides

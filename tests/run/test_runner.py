@@ -250,3 +250,29 @@ async def _feed(runner: BotRunner, sink: Any, event: Any) -> None:
     await runner.ingestor.start()
     await sink([event])
     await runner.ingestor.stop()
+
+
+async def test_timed_out_send_is_unknown_then_confirmed_by_its_echo(db_url: str) -> None:
+    async with FakeOneBot() as impl:
+        impl.silent.add("send_group_msg")  # the implementation posts but never answers
+        app = make_app(
+            db_url, [{"name": "main", "protocol": "onebot", "mode": "ws", "url": impl.url, "api_timeout": 0.3}]
+        )
+        runner = BotRunner(app, dispatch_interval=0.05, status_interval=0.1)
+        task = asyncio.create_task(runner.run(install_signals=False))
+        try:
+            await until(lambda: impl.connections)
+            ping = p.group_message(1, text="ping")
+            ping["message"] = [{"type": "text", "data": {"text": "ping"}}]
+            await impl.push(ping)
+            await until(lambda: count(app, OutboxRow, OutboxRow.status == "unknown") == 1)
+            assert count(app, OutboxRow, OutboxRow.status == "sent") == 0  # never reported as success
+            echo = p.group_message(60, text="pong", user=p.SELF, post_type="message_sent")
+            echo["message"] = [{"type": "reply", "data": {"id": "5001"}}, {"type": "text", "data": {"text": "pong"}}]
+            await impl.push(echo)
+            await until(lambda: count(app, OutboxRow, OutboxRow.status == "confirmed", OutboxRow.kind == "reply") == 1)
+        finally:
+            runner.request_stop()
+            await asyncio.wait_for(task, 15)
+        assert [c["action"] for c in impl.calls].count("send_group_msg") == 1  # not resent
+    app.close()

@@ -457,6 +457,55 @@ def confirm_delivered(conn: Connection, platform: str, external_ids: Sequence[st
     return len(ids)
 
 
+def confirm_unknown_echoes(
+    conn: Connection, echoes: Sequence[tuple[str, str, str, str]], *, window: timedelta = timedelta(hours=1)
+) -> int:
+    """Resolve ``unknown`` sends the platform echoed after all: ``(platform, group_id, text, message_id)``.
+
+    A send that timed out (or was cut by a crash) has no platform message id, so the echo is
+    matched by group and exact text among the unknown rows of the last ``window``; only an
+    unambiguous match (one row, one echo) is confirmed — anything else stays for staff.
+    """
+    if not echoes:
+        return 0
+    ob = OUTBOX
+    since = utcnow() - window
+    platforms = sorted({e[0] for e in echoes})
+    rows = list(
+        conn.execute(
+            select(ob.c.id, ob.c.platform, ob.c.group_id, ob.c.action).where(
+                ob.c.status == UNKNOWN, ob.c.platform.in_(platforms), ob.c.updated_at >= since
+            )
+        )
+    )
+    if not rows:
+        return 0
+    candidates: dict[tuple[str, str, str], list[int]] = {}
+    for row in rows:
+        text = (row.action or {}).get("text")
+        if isinstance(text, str) and text and row.group_id:
+            candidates.setdefault((row.platform, row.group_id, text.strip()), []).append(row.id)
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for platform, group_id, text, message_id in echoes:
+        seen.setdefault((platform, group_id, text.strip()), []).append(message_id)
+    confirmed = 0
+    for key, ids in candidates.items():
+        mids = seen.get(key, [])
+        if len(ids) == 1 and len(mids) == 1:
+            _set_status(
+                conn,
+                ids[0],
+                {
+                    "status": CONFIRMED,
+                    "external_id": mids[0],
+                    "updated_at": utcnow(),
+                    "last_error": "delivery was unknown; confirmed later by the platform's echo",
+                },
+            )
+            confirmed += 1
+    return confirmed
+
+
 def outbox_summary(conn: Connection, *, recent: int = 20) -> dict[str, Any]:
     """Counts by status plus the latest failed/unknown rows with their reason (dashboard, API, CLI)."""
     ob = OUTBOX

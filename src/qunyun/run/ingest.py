@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from qunyun.engine.executor import confirm_delivered
+from qunyun.engine.executor import confirm_delivered, confirm_unknown_echoes
 from qunyun.engine.pipeline import Engine
 from qunyun.events import Event, EventType
 
@@ -168,13 +168,18 @@ class Ingestor:
         actions = sum(len(o.actions) for o in outcomes)
         confirmed = 0
         echoed: dict[str, list[str]] = {}
+        texts: list[tuple[str, str, str, str]] = []
         for ev in batch:
             if ev.raw.get("self_sent") or (ev.self_id is not None and ev.user_id == ev.self_id):
                 echoed.setdefault(ev.platform, []).append(ev.message_id)
+                text = ev.plain_text()
+                if text:
+                    texts.append((ev.platform, ev.group_id, text, ev.message_id))
         if echoed:
             with self.engine.db.engine.begin() as conn:
                 for platform, ids in echoed.items():
                     confirmed += confirm_delivered(conn, platform, ids)
+                confirmed += confirm_unknown_echoes(conn, texts)
         return stored, actions, confirmed
 
     def _dead_event(self, ev: Event, reason: str) -> None:
