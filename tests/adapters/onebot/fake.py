@@ -94,6 +94,8 @@ class FakeOneBot:
         data: Any = None
         if action.startswith("send_"):
             data = {"message_id": next(self._ids)}
+        elif action == "get_login_info":
+            data = {"user_id": self.self_id, "nickname": "qunyun-bot"}
         elif action == "get_group_list":
             data = [{"group_id": 20001, "group_name": "测试群", "member_count": 3, "max_member_count": 500}]
         elif action == "get_group_member_list":

@@ -73,7 +73,8 @@ async def test_forward_ws_receives_events_and_matches_api_echo() -> None:
             adapter.get_group_member_info("20001", "42"),
         )
         assert results[0][0]["group_id"] == 20001 and results[1][0]["user_id"] == 30001 and results[2]["user_id"] == 42
-        assert len({c["echo"] for c in impl.calls}) == 3
+        calls = [c for c in impl.calls if c["action"] != "get_login_info"]
+        assert len({c["echo"] for c in calls}) == 3
         await adapter.stop()
 
 
@@ -169,7 +170,7 @@ async def test_actions_become_spec_api_calls() -> None:
         deliveries = [await adapter.execute(a) for a in acts]
         assert deliveries[0].state is DeliveryState.SENT and deliveries[0].external_id == "1000"
         assert all(d.state is DeliveryState.SENT for d in deliveries)
-        calls = [(c["action"], c["params"]) for c in impl.calls]
+        calls = [(c["action"], c["params"]) for c in impl.calls if c["action"] != "get_login_info"]
         assert calls[0] == (
             "send_group_msg",
             {
@@ -343,3 +344,12 @@ async def test_reverse_ws_separate_event_and_api_sockets() -> None:
     finally:
         await adapter.stop()
         await listener.stop()
+
+
+async def test_forward_ws_learns_self_id_without_a_lifecycle_event() -> None:
+    async with FakeOneBot(self_id=424242) as impl:
+        adapter = OneBotAdapter(_account(mode="ws", url=impl.url))
+        await adapter.start(Sink())
+        await _until(lambda: adapter.self_id == "424242")
+        assert impl.calls[0]["action"] == "get_login_info"
+        await adapter.stop()

@@ -124,6 +124,7 @@ class OneBotAdapter(Adapter):
         self._echo_prefix = f"qy{id(self) & 0xFFFF:x}-"
         self._pending: list[Event] = []
         self._flushes: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._http: httpx.AsyncClient | None = None
@@ -148,6 +149,8 @@ class OneBotAdapter(Adapter):
 
     async def stop(self) -> None:
         self._stopping = True
+        for task in list(self._background):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -185,6 +188,8 @@ class OneBotAdapter(Adapter):
                 ) as ws:
                     self.attach(ws.send, role="Universal")
                     delay = self.config.reconnect_min
+                    if self.self_id is None:  # implementations that send no lifecycle event
+                        self._spawn_login_info()
                     async for message in ws:
                         self.feed(message)
                 self.detail = "connection closed by the implementation"
@@ -201,6 +206,20 @@ class OneBotAdapter(Adapter):
             self.reconnects += 1
             await asyncio.sleep(jittered(delay))
             delay = min(delay * 2, self.config.reconnect_max)
+
+    def _spawn_login_info(self) -> None:
+        async def learn() -> None:
+            try:
+                data = await self.call("get_login_info", timeout=min(self.config.api_timeout, 10))
+            except OneBotError as exc:
+                log.info("onebot %s: get_login_info failed: %s", self.account, exc)
+                return
+            if self.self_id is None and isinstance(data, dict) and data.get("user_id") is not None:
+                self.self_id = str(data["user_id"])
+
+        task = asyncio.get_running_loop().create_task(learn())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- connections (forward WS, and the reverse-WS server attaching a socket) -------------
     def attach(self, send: Send, role: str = "Universal") -> None:
