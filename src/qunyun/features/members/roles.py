@@ -211,8 +211,16 @@ def _compute(
     kol_speakers = len({s for s, _ in edges} | set(received))
     kol_slots = max(1, math.ceil(th.kol_top_pct * kol_speakers))
 
+    timings: dict[str, tuple[int, int | None]] = {}
+
     def timing(m: dict[str, Any]) -> tuple[int, int | None]:
-        """(tenure, days since the last message) in the clock's days."""
+        """(tenure, days since the last message) in the clock's days (computed once per member)."""
+        found = timings.get(m["user_id"])
+        if found is None:
+            found = timings[m["user_id"]] = _timing(m)
+        return found
+
+    def _timing(m: dict[str, Any]) -> tuple[int, int | None]:
         last_spoke = _aware(m.get("last_spoke"))
         # first_seen, not joined_at: the writer keeps the *latest* join, and a member who rejoins
         # (IRC reconnects) is not a newcomer
