@@ -67,6 +67,8 @@ _RE_WECHAT = re.compile(
 )
 #: literals that start a WeChat handle (searched with str.find before the full regex runs)
 _WECHAT_LITERALS = ("微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin")
+#: one alternation of plain literals: a single fast pass instead of a str.find per literal
+_RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 #: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
 _RE_V_HANDLE = re.compile(r"v[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
@@ -87,10 +89,11 @@ _TLDS = (
     "app|dev|icu|fun|work|live|pro|biz|tv|us|uk|de|jp|hk|tw|so|to|in|im|ai|store|win|bet|cloud"
 )
 #: cheap prefilter: only texts with one of these are searched with the full URL regex
-#: one pass finds both: texts with a link (``://``, ``www.``, ``.com``) for the full URL regex, and
-#: links spaced out to dodge filters (``abc. top``, ``abc。com``, ``abc点cn``)
-_RE_LINKISH = re.compile(rf"://|www\.|[ .。点][ .]*(?:{_TLDS})(?![a-z0-9])")
-_OBFUSCATION_TLDS = frozenset(("com", "cn", "net", "top", "xyz", "vip", "shop", "cc", "store"))
+#: texts with a link (``://``, ``www.``, ``.com``) get the full URL regex
+_RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
+#: links spaced out to dodge filters (``abc. top``, ``abc .top``, ``abc。com``, ``abc点cn``); the
+#: pattern starts at the dot (a small character set, so ``re`` skips ahead), the rest is checked in code
+_RE_DOT_TLD = re.compile(r"[.。点] *(?:com|cn|net|top|xyz|vip|shop|cc|store)(?![a-z0-9])")
 #: links written so that filters miss them: ``http:abc`` (no //), ``abc. top``, ``abc点com``, ``wwwabc``.
 #: Each pattern starts with a literal or a small set so ``re`` can skip ahead; the rest is checked in code.
 _RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]")
@@ -217,6 +220,9 @@ class RuleSet:
         self._compact_latin = {
             self._key(w)[0]: (w, weight) for w, weight in words.items() if w in latin and self._key(w)[0] not in ignored
         }
+        # longest first, so the alternation prefers "jiaweixin" over "weixin"
+        keys = sorted(self._compact_latin, key=len, reverse=True)
+        self._compact_latin_re = re.compile("|".join(map(re.escape, keys))) if keys else None
         self._has_compact = n_compact > 0
         self._has_word = n_word > 0
         if self._has_compact:
@@ -262,10 +268,11 @@ class RuleSet:
                     i = wide[bisect_right(sub_starts, end) - 1]
                     out[i].append(Finding(f"keyword:{word}", weight, word))
             # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the ASCII ones
-            for key, (word, weight) in self._compact_latin.items():
-                for pos in _find_all(comp, key):
-                    i = bisect_right(comp_starts, pos) - 1
+            if self._compact_latin_re is not None:
+                for lm in self._compact_latin_re.finditer(comp):
+                    i = bisect_right(comp_starts, lm.start()) - 1
                     if comp_parts[i].isascii():
+                        word, weight = self._compact_latin[lm.group(0)]
                         out[i].append(Finding(f"keyword:{word}", weight, word))
         if self._has_word:
             for end, (word, weight, keylen) in self._word_ac.iter(norm):
@@ -278,16 +285,14 @@ class RuleSet:
                 out[i].append(Finding(f"keyword:{word}", weight, word))
 
         # contact handles: find the handle word, then match the full shape right there
-        seen_at: set[int] = set()
-        for lit in _WECHAT_LITERALS:
-            for pos in _find_all(norm, lit):
-                if pos in seen_at or (lit[0].isascii() and pos > 0 and "a" <= norm[pos - 1] <= "z"):
-                    continue
-                m = _RE_WECHAT.match(norm, pos)
-                if m is not None:
-                    seen_at.add(pos)
-                    i = bisect_right(norm_starts, pos) - 1
-                    out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
+        for lm in _RE_WECHAT_LIT.finditer(norm):
+            pos = lm.start()
+            if lm.group(0)[0].isascii() and pos > 0 and "a" <= norm[pos - 1] <= "z":
+                continue
+            m = _RE_WECHAT.match(norm, pos)
+            if m is not None:
+                i = bisect_right(norm_starts, pos) - 1
+                out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         for m in _RE_V_HANDLE.finditer(norm):
             if m.start() > 0 and "a" <= norm[m.start() - 1] <= "z":
                 continue
@@ -308,19 +313,18 @@ class RuleSet:
             before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
             if before and _RE_QQ_CTX.search(before):
                 out[i].append(Finding("contact:qq", W_CONTACT, before.strip() + digits))
-        hinted: set[int] = set()
-        for m in _RE_LINKISH.finditer(norm):
+        hinted = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_URL_HINT.finditer(norm)}
+        for m in _RE_DOT_TLD.finditer(norm):
+            k = m.start()
             glue = m.group(0)
-            i = bisect_right(norm_starts, m.start()) - 1
-            if glue[0] == "." and " " not in glue:
-                hinted.add(i)  # an ordinary domain
-            elif glue in ("://", "www."):
-                hinted.add(i)
-            elif ("." in glue or "。" in glue or "点" in glue) and glue.lstrip(" .。点") in _OBFUSCATION_TLDS:
-                before = norm[m.start() - 1] if m.start() > 0 else " "
-                if before.isascii() and before.isalnum():
-                    evidence = norm[max(norm_starts[i], m.start() - 12) : m.end()]
-                    out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, evidence))
+            spaced_before = k > 1 and norm[k - 1] == " " and norm[k - 2].isascii() and norm[k - 2].isalnum()
+            if glue[0] == "." and " " not in glue and not spaced_before:
+                continue  # an ordinary domain: the URL rules handle it
+            before = norm[k - 2] if spaced_before else (norm[k - 1] if k > 0 else " ")
+            if before.isascii() and before.isalnum():
+                i = bisect_right(norm_starts, k) - 1
+                evidence = norm[max(norm_starts[i], k - 12) : m.end()]
+                out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, evidence))
         if hinted:
             parts = norm.split(SEP)
             for i in sorted(hinted):
@@ -387,14 +391,6 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
         after = norm[k + 1] if k + 1 < len(norm) else ""
         if before.isdigit() or (m.group(0) in "¥￥" and after.isdigit()):
             yield m
-
-
-def _find_all(haystack: str, needle: str) -> Iterator[int]:
-    """Every start of ``needle`` (``str.find`` is a C fast search; hits are rare)."""
-    pos = haystack.find(needle)
-    while pos >= 0:
-        yield pos
-        pos = haystack.find(needle, pos + 1)
 
 
 # --- combining --------------------------------------------------------------------------------
