@@ -172,3 +172,19 @@ def test_leaderboard_boards_and_community(db_url: str) -> None:
         assert date.fromisoformat(one["end"]) == (NOW - timedelta(days=1)).date()  # the last event's day
     finally:
         bot.close()
+
+
+def test_past_contributor_is_not_a_lurker(db_url: str) -> None:
+    bot = BotTester(plugins=[MembersPlugin()], db_url=db_url)
+    try:
+        events = [
+            ev("veteran", 100 - k * 0.5, text=f"answer {k}") for k in range(40)
+        ]  # 40 messages, 80-100 days ago
+        events += [ev("shy", 90, text="hi"), ev("now", 1, text="hello")]
+        bot.feed_many(events)
+        got = _roles(bot)
+        assert got["veteran"]["role"] == "regular" and "40" in got["veteran"]["reason"]
+        assert "Was active before" in got["veteran"]["reason_en"]
+        assert got["shy"]["role"] == "lurker"
+    finally:
+        bot.close()

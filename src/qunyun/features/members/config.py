@@ -41,6 +41,8 @@ class RoleThresholds(_Strict):
     lurker_min_tenure_days: int = Field(default=14, ge=0)
     #: at most this many messages in the window counts as 'almost none'
     lurker_max_messages: int = Field(default=2, ge=0)
+    #: ... and at most this many ever: past contributors who went quiet are not 'lurkers'
+    lurker_max_total_messages: int = Field(default=10, ge=0)
     #: share of the window's speakers that can be core (the 二八 rule of thumb: a fifth carries the group)
     core_top_pct: float = Field(default=0.20, gt=0, le=1)
     core_min_messages: int = Field(default=20, ge=0)

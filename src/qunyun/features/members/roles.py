@@ -17,8 +17,9 @@ active days, per ``[features.members] clock`` (see :mod:`qunyun.features.members
    speakers not already admin/newcomer/silent/KOL, with at
    least ``core_min_messages`` messages on ``core_min_active_days`` days in the window.
 6. **lurker** — member for at least ``lurker_min_tenure_days`` with at most ``lurker_max_messages``
-   messages in the window (never spoke, or went quiet long ago).
-7. **regular** — everyone else.
+   messages in the window and at most ``lurker_max_total_messages`` ever ("almost no messages").
+7. **regular** — everyone else, including contributors who went quiet longer ago than ``silent_max_days``
+   (their reason says so).
 """
 
 from __future__ import annotations
@@ -441,11 +442,21 @@ def _decide(
             _set(ins, "lurker", "lurker_none", days=tenure)
         elif msgs <= th.lurker_max_messages:
             _set(ins, "lurker", "lurker_never", days=tenure, messages=msgs)
-        else:
+        elif msgs <= th.lurker_max_total_messages:
             _set(
                 ins,
                 "lurker",
                 "lurker_quiet",
+                days=quiet_days if quiet_days is not None else tenure,
+                messages=msgs,
+                window=th.window_days,
+                recent=st.window_messages,
+            )
+        else:  # a real contributor who went quiet long ago: not someone who 'almost never speaks'
+            _set(
+                ins,
+                "regular",
+                "regular_quiet",
                 days=quiet_days if quiet_days is not None else tenure,
                 messages=msgs,
                 window=th.window_days,
