@@ -54,3 +54,14 @@ def test_flag_valuable_counts_once(db_url: str) -> None:
             assert conn.execute(select(d.c.valuable_posts).where(d.c.user_id == "writer")).scalar() == 1
     finally:
         bot.close()
+
+
+def test_refresh_job_clears_dirty_scores() -> None:
+    plugin = MembersPlugin()
+    bot = BotTester(plugins=[plugin])
+    try:
+        bot.feed_many([ev("a", 1), ev("b", 2)])
+        assert plugin.refresh_job(bot.app) == 4  # a and b, per group and community-wide
+        assert plugin.refresh_job(bot.app) == 0
+    finally:
+        bot.close()

@@ -64,6 +64,7 @@ class MembersPlugin:
         registry.add_projection(self.intros, name="members.intros")
         registry.add_member_enricher(self.enrich)
         registry.add_job("members.leaderboard_posts", self.post_boards_job, interval_seconds=300)
+        registry.add_job("members.refresh_scores", self.refresh_job, interval_seconds=300)
         from qunyun.features.members.cli import app as cli_app
         from qunyun.features.members.cli import leaderboard_command
         from qunyun.features.members.profile_cli import app as profile_app
@@ -95,6 +96,14 @@ class MembersPlugin:
         self, conn: Connection, ref: GroupRef | None, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         return enrich_rows(conn, ref, rows, self.config())
+
+    def refresh_job(self, app: Any) -> int:
+        """Keep scores fresh in the background so listings rarely have to refresh them."""
+        from qunyun.features.members.scores import needs_refresh, refresh_scores
+
+        cfg = members_config(app.settings)
+        with app.db.engine.begin() as conn:
+            return refresh_scores(conn, cfg) if needs_refresh(conn, cfg) else 0
 
     def post_boards_job(self, app: Any) -> int:
         """Queue due leaderboard posts (``[[features.members.leaderboard_posts]]``); returns how many."""
