@@ -15,11 +15,11 @@ import logging
 import threading
 import time as _time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, tuple_, update
 
 from qunyun.actions import Action, ActionKind, Reason
 from qunyun.events import Event, EventType
@@ -32,14 +32,15 @@ from .review import create_review, set_actions
 from .scope import ModerationSettings, effective_rules, is_whitelisted, list_entries, scopes_for, trusted_members
 from .tables import Community, ReviewRow, community_of, tbl
 from .waves import SOURCE as WAVE_SOURCE
-from .waves import WaveResult, WaveTracker, set_status
+from .waves import WaveItem, WaveResult, WaveTracker, set_status
 
 if TYPE_CHECKING:
     from qunyun.config import Settings
     from qunyun.engine.context import Context
     from qunyun.engine.plugins import Registry
 
-    from .detector import Detector, Verdict
+    from .detector import DetectContext, Detector, Verdict
+    from .rules import Finding
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,6 +62,41 @@ class _GroupState:
     entries: list[dict[str, Any]]
     rules: SpamRulesConfig
     rules_key: str
+
+
+#: where the batch hook leaves the batch in ``ctx.batch``
+BATCH_KEY = "moderation"
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """One message decided by the batch path (or the per-message path): what ``_act`` needs."""
+
+    gs: _GroupState | None = None
+    member: Any = None
+    verdict: Verdict | None = None
+    newcomer: bool = False
+    is_spam: bool = False
+    flag: bool = False
+    spared: str | None = None
+    wave_score: float = 0.0
+    wave: WaveItem | None = None
+
+
+#: trusted member, rules off, or a join/leave: nothing to do
+SKIP = _Prepared()
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The batch hook's share of ``ctx.batch``: the events, then every message's decision."""
+
+    events: list[Event]
+    #: id(event) → decision; None until the batch's first policy call prepares it
+    prepared: dict[int, _Prepared] | None = None
+    failed: bool = False
+    #: id(event) → flood findings already taken (so a fallback never feeds the tracker twice)
+    flood: dict[int, list[Finding]] = field(default_factory=dict)
 
 
 class TrustedCache:
@@ -125,6 +161,7 @@ class ModerationPlugin:
         from .cli import app as spam_app
 
         registry.add_cli(spam_app, "spam", "Spam/ad detection: classify, check, train, eval. 垃圾/广告检测")
+        registry.add_batch_hook(self.collect_batch, name="moderation.batch")
         registry.add_policy(
             self.policy,
             priority=10,
@@ -200,19 +237,131 @@ class ModerationPlugin:
                 return True
         return ev.user_id in self.trusted.get(ev.platform, ev.group_id)
 
+    # -- the batch path ------------------------------------------------------------------------
+    def collect_batch(self, events: Sequence[Event], batch: dict[str, Any]) -> None:
+        """Batch hook: remember the batch; its first policy call decides every message at once.
+
+        A hook is handed no database, and trust, newcomer status and per-group rules all need
+        one, so the bulk work runs in :meth:`_prepare_batch` from the first policy call (which
+        has ``ctx.db``): one member query, one ``detect_many`` per rule set, one wave insert.
+        """
+        batch[BATCH_KEY] = _Batch(list(events))
+
+    def _prepared(self, ctx: Context, cfg: ModerationSettings) -> _Prepared | None:
+        """This event's precomputed decision, or None (no batch hook ran, or preparing failed)."""
+        batch = ctx.batch.get(BATCH_KEY)
+        if not isinstance(batch, _Batch) or batch.failed:
+            return None
+        if batch.prepared is None:
+            try:
+                batch.prepared = self._prepare_batch(ctx, cfg, batch)
+            except Exception:  # the per-message path still decides every message
+                log.exception("moderation: preparing a batch of %d events failed", len(batch.events))
+                batch.failed = True
+                return None
+        return batch.prepared.get(id(ctx.event))
+
+    def _prepare_batch(self, ctx: Context, cfg: ModerationSettings, batch: _Batch) -> dict[int, _Prepared]:
+        """Decide every message of the batch in event order, with bulk reads and writes.
+
+        The flood tracker is fed in event order (it is order-dependent); the member rows already
+        count the whole batch (projections ran before any policy), as they do per message.
+        """
+        out: dict[int, _Prepared] = {}
+        flood = self.flood(cfg)
+        rules_on = cfg.rules.enabled or bool(cfg.groups)
+        messages = [ev for ev in batch.events if ev.type is EventType.MESSAGE]
+        pending: list[tuple[Event, _GroupState, Any, str, bool, DetectContext]] = []
+        with ctx.db.engine.begin() as conn:
+            members = self._members(conn, messages) if rules_on else {}
+            for ev in batch.events:
+                if ev.type in (EventType.JOIN, EventType.LEAVE):
+                    flood.observe(ev, cfg.rules)
+                    batch.flood[id(ev)] = []
+                    out[id(ev)] = SKIP
+                    continue
+                if ev.type is not EventType.MESSAGE:
+                    continue
+                if not rules_on:
+                    out[id(ev)] = SKIP
+                    continue
+                gs = self.group_state(conn, cfg, ev.platform, ev.group_id)
+                member = members.get((ev.platform, ev.group_id, ev.user_id))
+                if (
+                    not gs.rules.enabled
+                    or self.is_trusted(conn, cfg, ev, gs.entries, member)
+                    or members_admin(ctx.settings, ev)
+                ):
+                    out[id(ev)] = SKIP
+                    continue
+                extra = batch.flood[id(ev)] = list(flood.observe(ev, gs.rules))
+                newcomer, context = self._context(gs, ev, member, extra)
+                pending.append((ev, gs, member, ev.plain_text(), newcomer, context))
+            # one detect_many per compiled rule set (one for every group that has no override)
+            by_detector: dict[int, tuple[Detector, list[int]]] = {}
+            for i, (_, gs, *_rest) in enumerate(pending):
+                det = self.detector(gs)
+                by_detector.setdefault(id(det), (det, []))[1].append(i)
+            verdicts: list[Any] = [None] * len(pending)
+            for det, idxs in by_detector.values():
+                found = det.detect_many([pending[i][3] for i in idxs], contexts=[pending[i][5] for i in idxs])
+                for i, v in zip(idxs, found, strict=True):
+                    verdicts[i] = v
+            items: list[WaveItem] = []
+            for (ev, gs, member, text, newcomer, _), verdict in zip(pending, verdicts, strict=True):
+                prep = self._decision(conn, cfg, ev, gs, member, verdict, newcomer)
+                if cfg.waves.enabled:
+                    prep.wave = WaveItem(
+                        ev.platform,
+                        gs.community.key,
+                        ev.group_id,
+                        ev.message_id,
+                        ev.user_id,
+                        ev.time,
+                        text,
+                        prep.wave_score,
+                        verdict.reasons,
+                    )
+                    items.append(prep.wave)
+                out[id(ev)] = prep
+            if items:
+                self.tracker(cfg).prepare(conn, items)
+        return out
+
+    def _members(self, conn: Connection, events: Sequence[Event]) -> dict[tuple[str, str, str], Any]:
+        """The member rows of a batch's senders, in one query per few hundred senders."""
+        m = tbl(MemberRow)
+        wanted = sorted({(ev.platform, ev.group_id, ev.user_id) for ev in events})
+        found: dict[tuple[str, str, str], Any] = {}
+        for start in range(0, len(wanted), 300):
+            chunk = wanted[start : start + 300]
+            query = select(m.c.platform, m.c.group_id, m.c.user_id, m.c.messages, m.c.is_admin, m.c.joined_at).where(
+                tuple_(m.c.platform, m.c.group_id, m.c.user_id).in_(chunk)
+            )
+            for row in conn.execute(query):
+                found[(row.platform, row.group_id, row.user_id)] = row
+        return found
+
+    # -- the policy ----------------------------------------------------------------------------
     def policy(self, ctx: Context) -> list[Action]:
         ev = ctx.event
         cfg = self.config(ctx.settings)
+        prep = self._prepared(ctx, cfg)
+        if prep is not None:
+            return [] if prep is SKIP else self._act(ctx, cfg, prep, None)
+        # the per-message path: no batch hook ran (or preparing the batch failed)
+        batch = ctx.batch.get(BATCH_KEY)
+        seen = batch.flood if isinstance(batch, _Batch) else {}
         if ev.type in (EventType.JOIN, EventType.LEAVE):  # the flood tracker marks newcomers
-            self.flood(cfg).observe(ev, cfg.rules)
+            if id(ev) not in seen:
+                self.flood(cfg).observe(ev, cfg.rules)
             return []
         if not cfg.rules.enabled and not cfg.groups:
             return []
         text = ev.plain_text()
         with ctx.db.engine.begin() as conn:
             gs = self.group_state(conn, cfg, ev.platform, ev.group_id)
-            community, entries, rules = gs.community, gs.entries, gs.rules
-            if not rules.enabled:
+            if not gs.rules.enabled:
                 return []
             m = tbl(MemberRow)
             member = conn.execute(
@@ -220,67 +369,106 @@ class ModerationPlugin:
                     m.c.platform == ev.platform, m.c.group_id == ev.group_id, m.c.user_id == ev.user_id
                 )
             ).first()
-            if self.is_trusted(conn, cfg, ev, entries, member) or members_admin(ctx.settings, ev):
+            if self.is_trusted(conn, cfg, ev, gs.entries, member) or members_admin(ctx.settings, ev):
                 return []
-            verdict, newcomer = self._detect(cfg, gs, ev, text, member)
-            ctx.state["moderation"] = verdict.to_dict()
-            bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
-            threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
-            is_spam = verdict.score >= threshold
-            # without hard evidence, only a near-certain score acts; below it the message is flagged
-            # for a human (review entry, nothing done, nothing stopped). An established member's
-            # vocabulary-only message is left alone altogether (their community's jargon, not spam)
-            hard = hard_evidence(verdict)
-            established = not newcomer and _established(cfg, member)
-            soft = not hard and (verdict.score < cfg.certain_score or established)
-            flag = is_spam and soft and not established
-            if is_spam and soft:
-                is_spam = False  # never acted on: flagged, or (established) left alone
-                ctx.state["moderation"]["spared"] = "flagged" if flag else "established"
-            actions: list[Action] = []
-            # a soft copy never pushes a wave to its action threshold: regulars repeating the same
-            # 红包 tip across groups is a watch, never a ban
-            wave_score = min(verdict.score, cfg.waves.min_score * 0.99) if soft else verdict.score
+            extra = seen[id(ev)] if id(ev) in seen else list(self.flood(cfg).observe(ev, gs.rules))
+            newcomer, context = self._context(gs, ev, member, extra)
+            verdict = self.detector(gs).detect(text, context=context)
+            prep = self._decision(conn, cfg, ev, gs, member, verdict, newcomer)
             if cfg.waves.enabled:
-                wave = self.tracker(cfg).observe(
-                    conn,
-                    platform=ev.platform,
-                    community=community.key,
-                    group_id=ev.group_id,
-                    message_id=ev.message_id,
-                    user_id=ev.user_id,
-                    time=ev.time,
-                    text=text,
-                    score=wave_score,
-                    reasons=verdict.reasons,
-                    dry_run=ctx.dry_run,
+                prep.wave = WaveItem(
+                    ev.platform,
+                    gs.community.key,
+                    ev.group_id,
+                    ev.message_id,
+                    ev.user_id,
+                    ev.time,
+                    text,
+                    prep.wave_score,
+                    verdict.reasons,
                 )
-                if wave is not None and wave.incident is not None:
-                    # re-read the community: a group added since the cache filled must be banned from too
-                    fresh = community_of(conn, ev.platform, ev.group_id)
-                    actions = self._wave_actions(conn, cfg, ctx, fresh, wave)
-            if not actions and flag:
-                ctx.state["moderation"]["flagged"] = self._flag(conn, ctx, community, verdict, newcomer)
-            elif not actions and is_spam:
-                fresh = community_of(conn, ev.platform, ev.group_id)
-                actions = self._ladder_actions(conn, cfg, ctx, fresh, verdict, newcomer, member)
+                self.tracker(cfg).prepare(conn, [prep.wave])
+            return self._act(ctx, cfg, prep, conn)
+
+    def _decision(
+        self,
+        conn: Connection,
+        cfg: ModerationSettings,
+        ev: Event,
+        gs: _GroupState,
+        member: Any,
+        verdict: Verdict,
+        newcomer: bool,
+    ) -> _Prepared:
+        """Spam, flagged for a human, or left alone; and the score the wave tracker records."""
+        rules = gs.rules
+        bonus = self.trust_bonus(conn, ev.platform, ev.user_id)
+        threshold = min((rules.newcomer_threshold if newcomer else rules.threshold) + bonus, 0.999)
+        is_spam = verdict.score >= threshold
+        # without hard evidence, only a near-certain score acts; below it the message is flagged
+        # for a human (review entry, nothing done, nothing stopped). An established member's
+        # vocabulary-only message is left alone altogether (their community's jargon, not spam)
+        hard = hard_evidence(verdict)
+        established = not newcomer and _established(cfg, member)
+        soft = not hard and (verdict.score < cfg.certain_score or established)
+        flag = is_spam and soft and not established
+        spared = None
+        if is_spam and soft:
+            is_spam = False  # never acted on: flagged, or (established) left alone
+            spared = "flagged" if flag else "established"
+        # a soft copy never pushes a wave to its action threshold: regulars repeating the same
+        # 红包 tip across groups is a watch, never a ban
+        wave_score = min(verdict.score, cfg.waves.min_score * 0.99) if soft else verdict.score
+        return _Prepared(gs, member, verdict, newcomer, is_spam, flag, spared, wave_score)
+
+    def _act(self, ctx: Context, cfg: ModerationSettings, prep: _Prepared, conn: Connection | None) -> list[Action]:
+        """Waves, the ladder or a flag for one decided message; the store only when there is work."""
+        assert prep.verdict is not None and prep.gs is not None
+        verdict = prep.verdict
+        ctx.state["moderation"] = verdict.to_dict()
+        if prep.spared:
+            ctx.state["moderation"]["spared"] = prep.spared
+        wave_work = prep.wave is not None and prep.wave.entry_id is not None and bool(prep.wave.similar)
+        if not (wave_work or prep.flag or prep.is_spam):
+            return []  # ordinary chat: decided without touching the store
+        if conn is None:
+            with ctx.db.engine.begin() as own:
+                actions = self._act_in(own, ctx, cfg, prep)
+        else:
+            actions = self._act_in(conn, ctx, cfg, prep)
         if any(a.kind is not ActionKind.NOTIFY_STAFF for a in actions):
             ctx.stop("spam")
         return actions
 
-    def _detect(
-        self, cfg: ModerationSettings, gs: _GroupState, ev: Event, text: str, member: Any
-    ) -> tuple[Verdict, bool]:
+    def _act_in(self, conn: Connection, ctx: Context, cfg: ModerationSettings, prep: _Prepared) -> list[Action]:
+        assert prep.verdict is not None and prep.gs is not None
+        ev, verdict = ctx.event, prep.verdict
+        actions: list[Action] = []
+        if prep.wave is not None:
+            wave = self.tracker(cfg).resolve(conn, prep.wave, dry_run=ctx.dry_run)
+            if wave is not None and wave.incident is not None:
+                # re-read the community: a group added since the cache filled must be banned from too
+                fresh = community_of(conn, ev.platform, ev.group_id)
+                actions = self._wave_actions(conn, cfg, ctx, fresh, wave)
+        if not actions and prep.flag:
+            ctx.state["moderation"]["flagged"] = self._flag(conn, ctx, prep.gs.community, verdict, prep.newcomer)
+        elif not actions and prep.is_spam:
+            fresh = community_of(conn, ev.platform, ev.group_id)
+            actions = self._ladder_actions(conn, cfg, ctx, fresh, verdict, prep.newcomer, prep.member)
+        return actions
+
+    def _context(
+        self, gs: _GroupState, ev: Event, member: Any, extra: list[Finding]
+    ) -> tuple[bool, DetectContext]:
+        """Newcomer status and the detection context (the flood tracker's findings for this message)."""
         from .detector import DetectContext
 
         rules = gs.rules
-        extra = list(self.flood(cfg).observe(ev, rules))
         newcomer = any(f.code == "newcomer" for f in extra)
         if not newcomer and member is not None and rules.newcomer_messages > 0:
             newcomer = member.messages <= rules.newcomer_messages and member.joined_at is not None
         extra = [f for f in extra if f.code != "newcomer"]
-        context = DetectContext.from_event(ev, rules, newcomer=newcomer, extra=extra)
-        return self.detector(gs).detect(text, context=context), newcomer
+        return newcomer, DetectContext.from_event(ev, rules, newcomer=newcomer, extra=extra)
 
     # -- caches (the message path must not re-read rules, communities and the model each time) ----
     def group_state(self, conn: Connection, cfg: ModerationSettings, platform: str, group_id: str) -> _GroupState:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,23 @@ from datasketch import MinHash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, delete, func, select, update
 
-from .normalize import compact, normalize
+from .normalize import SEP, compact, normalize, normalize_batch
 from .tables import IncidentMemberRow, IncidentMessageRow, IncidentRow, WaveBandRow, WaveEntryRow, tbl
 
 SOURCE = "moderation.wave"
+#: the store (and the in-memory index) are pruned once per this many tracked messages
+PRUNE_EVERY = 200
+#: shingle hashes remembered (about 100 bytes each), cleared when full
+HASH_CACHE = 200_000
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, datasketch's pre-mix for its ``affine32`` permutations."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 class WaveConfig(BaseModel):
@@ -84,19 +97,150 @@ class WaveResult:
     similar: list[int] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class WaveItem:
+    """One message offered to the tracker; :meth:`WaveTracker.prepare` fills the last three fields."""
+
+    platform: str
+    community: str
+    group_id: str
+    message_id: str
+    user_id: str
+    time: datetime
+    text: str
+    score: float
+    reasons: Sequence[str] = ()
+    #: the stored entry (None: too short to track)
+    entry_id: int | None = None
+    #: entries the in-memory index found near-same (verified against the store by ``resolve``)
+    similar: list[int] = field(default_factory=list)
+    sig: np.ndarray | None = None
+
+
+def _ts(value: datetime) -> float:
+    """Seconds since the epoch; a naive datetime is UTC (how SQLite may hand stored times back)."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
+
+
+@dataclass(slots=True)
+class _Mem:
+    ts: float
+    group_id: str
+    message_id: str
+    sig: np.ndarray
+    keys: list[int]
+
+
+class _Index:
+    """The store's recent wave entries in memory: LSH band keys → entry ids.
+
+    Only a candidate generator: whatever it proposes is re-read from the store (the durable copy,
+    and the authority on links and scores) before it counts. Warmed from the store on first use,
+    topped up with entries other processes wrote (``id > max_id``) once per batch, pruned like the
+    store, so it stays bounded by ``max_entries``.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[int, _Mem] = {}
+        self.bands: dict[tuple[str, str], dict[int, list[int]]] = {}
+        self.spaces: dict[int, tuple[str, str]] = {}
+        self.max_id = 0
+        self.dead = 0
+        self.bound: tuple[int, str] | None = None
+
+    def reset(self) -> None:
+        self.entries.clear()
+        self.bands.clear()
+        self.spaces.clear()
+        self.max_id = self.dead = 0
+
+    def add(self, entry_id: int, space: tuple[str, str], mem: _Mem) -> None:
+        if entry_id in self.entries:  # an id reused after a rollback: the old keys are now dead
+            self.dead += 1
+        self.entries[entry_id] = mem
+        self.spaces[entry_id] = space
+        bands = self.bands.setdefault(space, {})
+        for k in mem.keys:
+            lst = bands.get(k)
+            if lst is None:
+                bands[k] = [entry_id]
+            else:
+                lst.append(entry_id)
+        if entry_id > self.max_id:
+            self.max_id = entry_id
+
+    def lookup(
+        self, space: tuple[str, str], keys: list[int], cutoff: float, limit: int
+    ) -> list[tuple[int, _Mem]]:
+        """Live entries sharing a band, in the window, those sharing the most bands first."""
+        bands = self.bands.get(space)
+        if not bands:
+            return []
+        counts: dict[int, int] = {}
+        for k in keys:
+            for eid in bands.get(k, ()):
+                counts[eid] = counts.get(eid, 0) + 1
+        if not counts:
+            return []
+        entries, spaces = self.entries, self.spaces
+        found = []
+        for eid, n in counts.items():
+            mem = entries.get(eid)
+            if mem is not None and mem.ts >= cutoff and spaces[eid] == space:
+                found.append((n, eid, mem))
+        if len(found) > limit:
+            found.sort(key=lambda t: -t[0])
+            found = found[:limit]
+        return [(eid, mem) for _, eid, mem in found]
+
+    def prune(self, before: float, max_entries: int) -> None:
+        drop = [eid for eid, m in self.entries.items() if m.ts < before]
+        excess = len(self.entries) - len(drop) - max_entries
+        if excess > 0:
+            keep = sorted(set(self.entries) - set(drop))
+            drop.extend(keep[:excess])
+        for eid in drop:
+            del self.entries[eid]
+            del self.spaces[eid]
+        self.dead += len(drop)
+        if self.dead > max(1000, len(self.entries)):  # band lists hold too many dead ids: rebuild
+            entries, spaces = list(self.entries.items()), dict(self.spaces)
+            max_id = self.max_id
+            self.reset()
+            for eid, mem in entries:
+                self.add(eid, spaces[eid], mem)
+            self.max_id = max(self.max_id, max_id)
+
+
 class WaveTracker:
-    """Signatures and incident bookkeeping; one per process, the state itself is in the store."""
+    """Signatures and incident bookkeeping; one per process, the durable state is in the store.
+
+    The hot path is :meth:`prepare` (a whole batch: signatures in one vectorized pass, one query
+    for entries other processes wrote, one bulk insert, near-duplicates found in memory) followed
+    by :meth:`resolve` per message, which touches the store only for a message that has
+    near-same copies. :meth:`observe` is both for one message.
+    """
 
     def __init__(self, config: WaveConfig | None = None, *, seed: int = 7) -> None:
         self.config = config or WaveConfig()
         self.seed = seed
         self._template = MinHash(num_perm=self.config.num_perm, seed=seed)
         self._observed = 0
+        self._index = _Index()
+        self._hashes: dict[str, int] = {}
+        rows = self.config.num_perm // self.config.bands
+        # per-band mixing weights for the in-memory band keys (any fixed odd numbers will do)
+        rng = np.random.RandomState(seed)
+        self._mix = (rng.randint(1, 1 << 62, size=rows, dtype=np.int64).astype(np.uint64) << np.uint64(1)) | np.uint64(
+            1
+        )
 
     # -- signatures ----------------------------------------------------------------------------
     def shingles(self, text: str) -> list[bytes] | None:
         """Character shingles of the compacted text, or None when the text is too short to track."""
-        comp = compact(normalize(text or ""))
+        return self._shingles(compact(normalize(text or "")))
+
+    def _shingles(self, comp: str) -> list[bytes] | None:
         if len(comp) < self.config.min_chars:
             return None
         k = self.config.shingle
@@ -115,6 +259,47 @@ class WaveTracker:
         mh.update_batch(sh)
         return np.asarray(mh.hashvalues, dtype=np.uint64)
 
+    def signatures(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """:meth:`signature` of many texts at once: one normalization pass, one numpy pass.
+
+        Equal to :meth:`signature` value for value (a test holds it to that): datasketch's
+        ``affine32`` scheme, ``min(fmix32(sha1_32(shingle)) * a + b mod 2^32)`` per permutation,
+        computed for every shingle of the batch in one matrix instead of one MinHash per text.
+        """
+        if not texts:
+            return []
+        if self._template.scheme != "affine32":  # pragma: no cover - another datasketch default
+            return [self.signature(t) for t in texts]
+        _, joined = normalize_batch([t or "" for t in texts])
+        hashfunc = self._template.hashfunc
+        hashes: list[int] = []
+        starts: list[int] = []
+        tracked: list[int] = []
+        cache = self._hashes
+        if len(cache) > HASH_CACHE:
+            cache.clear()
+        k, min_chars = self.config.shingle, self.config.min_chars
+        for i, comp in enumerate(joined.split(SEP)):
+            if len(comp) < min_chars:
+                continue
+            tracked.append(i)
+            starts.append(len(hashes))
+            for s in {comp[j : j + k] for j in range(len(comp) - k + 1)}:
+                h = cache.get(s)
+                if h is None:  # chat reuses the same few thousand shingles: hash each once
+                    h = cache[s] = hashfunc(s.encode())
+                hashes.append(h)
+        out: list[np.ndarray | None] = [None] * len(texts)
+        if not tracked:
+            return out
+        a, b = self._template.permutations
+        hv = _fmix32(np.asarray(hashes, dtype=np.uint32)).reshape(-1, 1)
+        phv = hv * a + b  # uint32 arithmetic wraps: mod 2^32, as datasketch does
+        mins = np.minimum.reduceat(phv, np.asarray(starts, dtype=np.intp), axis=0).astype(np.uint64)
+        for row, i in enumerate(tracked):
+            out[i] = mins[row]
+        return out
+
     def band_keys(self, sig: np.ndarray, platform: str, community: str) -> list[str]:
         rows = self.config.num_perm // self.config.bands
         out = []
@@ -123,12 +308,136 @@ class WaveTracker:
             out.append(hashlib.sha1(f"{platform}|{community}|{b}|".encode() + chunk).hexdigest()[:32])
         return out
 
+    def _memory_keys(self, sigs: np.ndarray) -> list[list[int]]:
+        """In-memory band keys of many signatures (n × num_perm → n × bands ints)."""
+        n = sigs.shape[0]
+        cut = sigs.reshape(n, self.config.bands, -1)
+        keys = (cut * self._mix).sum(axis=2, dtype=np.uint64)
+        keys ^= np.arange(self.config.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return keys.tolist()  # type: ignore[no-any-return]
+
     @staticmethod
     def similarity(a: np.ndarray, b: np.ndarray) -> float:
         """MinHash estimate of the Jaccard similarity of two signatures."""
         return float(np.count_nonzero(a == b)) / float(len(a))
 
+    # -- the in-memory index ---------------------------------------------------------------------
+    def _sync(self, conn: Connection) -> None:
+        """Warm the index from the store (first use, or another database), else read what others wrote."""
+        idx = self._index
+        bound = (id(conn.engine), conn.engine.url.render_as_string(hide_password=True))
+        e = tbl(WaveEntryRow)
+        cols = (e.c.id, e.c.platform, e.c.community, e.c.group_id, e.c.message_id, e.c.time, e.c.signature)
+        if idx.bound != bound:
+            idx.reset()
+            idx.bound = bound
+            query = select(*cols).order_by(e.c.id.desc()).limit(self.config.max_entries)
+            rows = list(reversed(conn.execute(query).all()))
+        else:
+            rows = list(conn.execute(select(*cols).where(e.c.id > idx.max_id).order_by(e.c.id)))
+        width = self.config.num_perm * 8
+        rows = [r for r in rows if r.signature is not None and len(r.signature) == width]
+        if not rows:
+            return
+        sigs = np.frombuffer(b"".join(r.signature for r in rows), dtype=np.uint64).reshape(len(rows), -1)
+        for r, sig, keys in zip(rows, sigs, self._memory_keys(sigs), strict=True):
+            idx.add(int(r.id), (r.platform, r.community), _Mem(_ts(r.time), r.group_id, r.message_id, sig, keys))
+
     # -- the store -----------------------------------------------------------------------------
+    def prepare(self, conn: Connection, items: Sequence[WaveItem]) -> None:
+        """Record a batch of messages (in order) and find each one's near-same predecessors.
+
+        Every message long enough to track gets an entry, ham included: copies are scored one by
+        one (newcomer boost, flood, per-group rules), so a copy that scored as chat still counts
+        toward a wave's ``min_groups`` when a later copy is suspicious.
+        """
+        cfg = self.config
+        self._sync(conn)
+        sigs = self.signatures([it.text for it in items])
+        tracked = [(it, sig) for it, sig in zip(items, sigs, strict=True) if sig is not None]
+        if not tracked:
+            return
+        e = tbl(WaveEntryRow)
+        rows = [
+            {
+                "platform": it.platform,
+                "community": it.community,
+                "group_id": it.group_id,
+                "message_id": it.message_id,
+                "user_id": it.user_id,
+                "time": it.time,
+                "signature": sig.tobytes(),
+                "score": it.score,
+                "text": (it.text or "")[: cfg.keep_chars],
+                "incident_id": None,
+            }
+            for it, sig in tracked
+        ]
+        ids = list(conn.execute(e.insert().returning(e.c.id, sort_by_parameter_order=True), rows).scalars())
+        matrix = np.stack([sig for _, sig in tracked])
+        window = cfg.window_minutes * 60.0
+        idx = self._index
+        for (it, sig), entry_id, keys in zip(tracked, ids, self._memory_keys(matrix), strict=True):
+            ts = _ts(it.time)
+            space = (it.platform, it.community)
+            found = idx.lookup(space, keys, ts - window, cfg.max_candidates)
+            if found:
+                agree = (np.stack([m.sig for _, m in found]) == sig).mean(axis=1)
+                it.similar = [
+                    eid
+                    for (eid, m), a in zip(found, agree.tolist(), strict=True)
+                    if a >= cfg.similarity and (m.message_id != it.message_id or m.group_id != it.group_id)
+                ]
+            it.entry_id, it.sig = int(entry_id), sig
+            idx.add(int(entry_id), space, _Mem(ts, it.group_id, it.message_id, sig, keys))
+        before = self._observed
+        self._observed += len(tracked)
+        if self._observed // PRUNE_EVERY != before // PRUNE_EVERY:
+            last = tracked[-1][0].time
+            prune(conn, last - timedelta(minutes=2 * cfg.window_minutes), cfg.max_entries)
+            idx.prune(_ts(last) - 2 * window, cfg.max_entries)
+
+    def resolve(self, conn: Connection, item: WaveItem, *, dry_run: bool = False) -> WaveResult | None:
+        """Link a prepared message to (or open) an incident when it completes a wave.
+
+        Store work only when the index found near-same entries: they are re-read (links, scores
+        and signatures as the store has them now) and checked again before they count.
+        """
+        if item.entry_id is None or item.sig is None:
+            return None
+        if not item.similar:
+            return WaveResult(item.entry_id)
+        cfg = self.config
+        e = tbl(WaveEntryRow)
+        rows = conn.execute(
+            select(
+                e.c.id,
+                e.c.platform,
+                e.c.community,
+                e.c.group_id,
+                e.c.user_id,
+                e.c.message_id,
+                e.c.time,
+                e.c.signature,
+                e.c.score,
+                e.c.incident_id,
+            ).where(e.c.id.in_(item.similar))
+        ).all()
+        cutoff = _ts(item.time) - cfg.window_minutes * 60.0
+        width = cfg.num_perm * 8
+        similar = [
+            r
+            for r in rows
+            if r.platform == item.platform
+            and r.community == item.community
+            and _ts(r.time) >= cutoff
+            and r.signature is not None
+            and len(r.signature) == width
+            and (r.message_id != item.message_id or r.group_id != item.group_id)
+            and self.similarity(np.frombuffer(r.signature, dtype=np.uint64), item.sig) >= cfg.similarity
+        ]
+        return self._conclude(conn, item, item.entry_id, similar, dry_run)
+
     def observe(
         self,
         conn: Connection,
@@ -145,56 +454,16 @@ class WaveTracker:
         dry_run: bool = False,
     ) -> WaveResult | None:
         """Record one message; link it to (or open) an incident when it completes a wave."""
+        item = WaveItem(platform, community, group_id, message_id, user_id, time, text, score, reasons)
+        self.prepare(conn, [item])
+        return self.resolve(conn, item, dry_run=dry_run)
+
+    def _conclude(
+        self, conn: Connection, item: WaveItem, entry_id: int, similar: Sequence[Any], dry_run: bool
+    ) -> WaveResult:
         cfg = self.config
-        sig = self.signature(text)
-        if sig is None:
-            return None
-        bands = self.band_keys(sig, platform, community)
-        cutoff = time - timedelta(minutes=cfg.window_minutes)
-        e, b = tbl(WaveEntryRow), tbl(WaveBandRow)
-        # the entries sharing the most bands first; a template everybody posts cannot flood us
-        shared = (
-            select(b.c.entry_id, func.count().label("n"))
-            .where(b.c.band.in_(bands), b.c.time >= cutoff)
-            .group_by(b.c.entry_id)
-            .order_by(func.count().desc())
-            .limit(cfg.max_candidates)
-            .subquery()
-        )
-        candidates = conn.execute(
-            select(
-                e.c.id, e.c.group_id, e.c.user_id, e.c.message_id, e.c.time, e.c.signature, e.c.score, e.c.incident_id
-            )
-            .join(shared, shared.c.entry_id == e.c.id)
-            .where(e.c.time >= cutoff, e.c.platform == platform, e.c.community == community)
-        ).all()
-        similar = []
-        if candidates:
-            sigs = np.frombuffer(b"".join(r.signature for r in candidates), dtype=np.uint64)
-            agree = (sigs.reshape(len(candidates), -1) == sig).mean(axis=1)
-            similar = [
-                r
-                for r, a in zip(candidates, agree, strict=True)
-                if a >= cfg.similarity and (r.message_id != message_id or r.group_id != group_id)
-            ]
-        entry_id = int(
-            conn.execute(
-                e.insert().values(
-                    platform=platform,
-                    community=community,
-                    group_id=group_id,
-                    message_id=message_id,
-                    user_id=user_id,
-                    time=time,
-                    signature=sig.tobytes(),
-                    score=score,
-                    text=(text or "")[: cfg.keep_chars],
-                    incident_id=None,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
-        conn.execute(b.insert(), [{"entry_id": entry_id, "band": k, "time": time} for k in bands])
-        self._maybe_prune(conn, time)
+        group_id, message_id, user_id, time, score = item.group_id, item.message_id, item.user_id, item.time, item.score
+        platform, community, text, reasons = item.platform, item.community, item.text, item.reasons
         result = WaveResult(entry_id, similar=[r.id for r in similar])
 
         linked = sorted({r.incident_id for r in similar if r.incident_id is not None})
@@ -315,13 +584,6 @@ class WaveTracker:
         ]
         row["senders"] = [r[0] for r in conn.execute(select(mem.c.user_id).where(mem.c.incident_id == incident_id))]
         return row
-
-    def _maybe_prune(self, conn: Connection, now: datetime) -> None:
-        """Every 200 observations: drop entries past twice the window, then keep at most max_entries."""
-        self._observed += 1
-        if self._observed % 200:
-            return
-        prune(conn, now - timedelta(minutes=2 * self.config.window_minutes), self.config.max_entries)
 
 
 def prune(conn: Connection, before: datetime, max_entries: int) -> int:
