@@ -322,7 +322,7 @@ def outbox(
     request: Request,
     user: Viewer,
     status: Annotated[
-        str | None, Query(pattern="^(pending|sent|confirmed|unknown|failed|dry_run|cancelled)$")
+        str | None, Query(pattern="^(pending|sending|sent|confirmed|unknown|failed|staff|dry_run|cancelled)$")
     ] = None,
     offset: Offset = 0,
     limit: Limit = 100,

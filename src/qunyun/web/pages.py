@@ -30,7 +30,7 @@ from qunyun.web.deps import (
 )
 
 PAGE_SIZE = 50
-OUTBOX_STATUSES = ("pending", "failed", "unknown", "sent", "confirmed", "dry_run", "cancelled")
+OUTBOX_STATUSES = ("pending", "sending", "failed", "unknown", "sent", "confirmed", "staff", "dry_run", "cancelled")
 
 router = APIRouter(include_in_schema=False)
 
