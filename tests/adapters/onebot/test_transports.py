@@ -353,3 +353,24 @@ async def test_forward_ws_learns_self_id_without_a_lifecycle_event() -> None:
         await _until(lambda: adapter.self_id == "424242")
         assert impl.calls[0]["action"] == "get_login_info"
         await adapter.stop()
+
+
+async def test_http_post_without_x_self_id_is_routed_by_the_body() -> None:
+    a = OneBotAdapter(_account(name="a", mode="http", url="http://127.0.0.1:9", self_id="111", listen="127.0.0.1:0"))
+    b = OneBotAdapter(_account(name="b", mode="http", url="http://127.0.0.1:9", self_id="222", listen="127.0.0.1:0"))
+    sink_a, sink_b = Sink(), Sink()
+    await a.start(sink_a)
+    await b.start(sink_b)
+    listener = Listener([OneBotAdapter.inbound_router([a, b])], "127.0.0.1", 0)
+    await listener.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            url = f"{listener.url}/onebot/v11/http"
+            r = await client.post(url, content=orjson.dumps(p.group_message(1, self_id=222)))
+            assert r.status_code == 204 and len(sink_b.events) == 1 and not sink_a.events
+            r = await client.post(url, content=orjson.dumps(p.group_message(2, self_id=333)))
+            assert r.status_code == 404
+    finally:
+        await a.stop()
+        await b.stop()
+        await listener.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request, Response, WebSocket, WebSocketDisconnect
 
 from qunyun.adapters.onebot.adapter import OneBotAdapter, check_token
@@ -45,6 +46,16 @@ class OneBotHub:
         if not self_id and len(candidates) == 1:
             return candidates[0]
         return None
+
+
+def _body_self_id(body: bytes) -> str | None:
+    """Implementations that omit ``X-Self-ID`` still put ``self_id`` in every event."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    value = payload.get("self_id") if isinstance(payload, dict) else None
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 def make_router(hub: OneBotHub) -> APIRouter:
@@ -89,7 +100,8 @@ def make_router(hub: OneBotHub) -> APIRouter:
     @router.post(HTTP_PATH + "/")
     async def http_post(request: Request) -> Response:
         body = await request.body()
-        adapter = hub.find(request.headers.get("x-self-id"), "http")
+        self_id = request.headers.get("x-self-id") or _body_self_id(body)
+        adapter = hub.find(self_id, "http")
         if adapter is None:
             return Response("unknown X-Self-ID", status_code=404)
         denied = check_token(
