@@ -155,6 +155,7 @@ def load_settings(
     *,
     db_url: str | None = None,
     environ: dict[str, str] | None = None,
+    ensure_secret: bool = True,
 ) -> Settings:
     """Read ``qunyun.toml`` (or ``path``), apply env vars and an explicit ``db_url``."""
     environ = dict(os.environ if environ is None else environ)
@@ -184,7 +185,7 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source=source or "config")) from exc
     settings.source = source
-    if not settings.web.secret_key:
+    if ensure_secret and not settings.web.secret_key:
         settings.web.secret_key = _persistent_secret(file.parent)
     return settings
 

@@ -350,8 +350,19 @@ def demo(
 
 
 def _mount_plugins() -> None:
-    """Mount the CLI sub-apps and commands that plugins contribute."""
-    registry = build_registry()
+    """Mount the CLI sub-apps and commands that plugins contribute.
+
+    Runs before the options are parsed, so ``[plugins] disabled`` is read from the config file
+    found the default way (``QUNYUN_CONFIG`` or ./qunyun.toml); a broken file is reported later,
+    when a command opens the app, with the key that is wrong.
+    """
+    from qunyun.config import ConfigError, load_settings
+
+    try:
+        disabled = load_settings(ensure_secret=False).plugins.disabled
+    except ConfigError:
+        disabled = []
+    registry = build_registry(disabled=disabled)
     for name, sub, help_ in registry.cli_apps:
         app.add_typer(sub, name=name, help=help_ or None)
     for name, fn in registry.cli_commands:
