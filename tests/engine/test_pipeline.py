@@ -158,3 +158,13 @@ def test_batch_hook_runs_once_per_batch_and_feeds_policies(tmp_path: Path) -> No
     bot = BotTester([Vectorized()], tmp_path=tmp_path)
     bot.feed_many([message("a"), message("spam!"), message("b")])
     assert seen_batches == [3] and verdicts == [False, True, False]
+
+
+def test_meta_events_are_not_stored(tmp_path: Path) -> None:
+    from qunyun.testing import make_event
+
+    bot = BotTester([Recorder()], tmp_path=tmp_path)
+    outcome = bot.outcome(make_event(EventType.META, text="heartbeat"))
+    assert outcome.stored is False and outcome.actions == []
+    with bot.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tbl(EventRow))).scalar_one() == 0

@@ -62,7 +62,13 @@ class Engine:
 
     # -- storing ---------------------------------------------------------------------------
     def store(self, events: Sequence[Event]) -> WriteResult:
-        """Write events and run projections on the new ones, in one transaction."""
+        """Write events and run projections on the new ones, in one transaction.
+
+        Heartbeats and lifecycle (META) events are connection status, not group activity: they
+        are never stored (adapters turn them into connection state).
+        """
+        if any(ev.type is EventType.META for ev in events):
+            events = [ev for ev in events if ev.type is not EventType.META]
         for attempt in range(3):
             try:
                 with self.db.engine.begin() as conn:
