@@ -13,8 +13,9 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_FILE = "qunyun.toml"
 DEFAULT_DB_URL = "sqlite:///qunyun.db"
@@ -70,7 +71,19 @@ class WebConfig(_Section):
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: str = ""
     default_lang: str = Field(default="zh-CN", pattern=r"^(zh-CN|en)$")
+    #: time zone the dashboard shows times in (stored times are UTC)
+    timezone: str = "Asia/Shanghai"
     session_max_age: int = Field(default=7 * 24 * 3600, ge=60)
+
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai or UTC)") from exc
+        return value
 
 
 class PluginsConfig(_Section):

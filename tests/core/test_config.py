@@ -68,3 +68,10 @@ def test_feature_sections_are_validated_by_the_feature(tmp_path: Path) -> None:
 def test_missing_explicit_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_dashboard_timezone_is_checked(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, '[web]\ntimezone = "UTC"\n'), environ={}).web.timezone == "UTC"
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, '[web]\ntimezone = "Mars/Olympus"\n'), environ={})
+    assert "web.timezone" in str(err.value) and "IANA" in str(err.value)

@@ -72,7 +72,7 @@ def create_app(qapp: QunyunApp) -> FastAPI:
         redoc_url=None,
     )
     app.state.qapp = qapp
-    app.state.jinja = build_environment(list(qapp.registry.template_dirs))
+    app.state.jinja = build_environment(list(qapp.registry.template_dirs), qapp.settings.web.timezone)
 
     # the order matters: the last added middleware is the outermost
     app.add_middleware(AuthGate, qapp=qapp)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -150,11 +151,14 @@ def build_nav(registry: Registry, user: dict[str, Any] | None, lang: str, curren
 
 
 # -- templates --------------------------------------------------------------------------------
-def fmt_dt(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def fmt_dt(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M", tz: tzinfo | None = None) -> str:
+    """A stored (UTC) time shown in the dashboard's time zone (``web.timezone``)."""
     if value is None:
         return "–"
     if isinstance(value, str):
         return value
+    if tz is not None and value.tzinfo is not None:
+        value = value.astimezone(tz)
     return value.strftime(fmt)
 
 
@@ -168,7 +172,7 @@ def fmt_num(value: Any) -> str:
     return str(value)
 
 
-def build_environment(template_dirs: list[Any]) -> Environment:
+def build_environment(template_dirs: list[Any], timezone: str = "UTC") -> Environment:
     """Core templates first (so ``base.html`` is always the shell's), then every plugin's directory."""
     loaders = [FileSystemLoader(str(TEMPLATES))] + [FileSystemLoader(str(d)) for d in template_dirs]
     env = Environment(
@@ -177,7 +181,8 @@ def build_environment(template_dirs: list[Any]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["dt"] = fmt_dt
+    zone = ZoneInfo(timezone)
+    env.filters["dt"] = lambda value, fmt="%Y-%m-%d %H:%M": fmt_dt(value, fmt, zone)
     env.filters["num"] = fmt_num
     return env
 
