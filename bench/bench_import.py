@@ -63,7 +63,17 @@ def qunyun_import(path: Path, db_path: Path) -> tuple[float, dict[str, object], 
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(os.environ.get("QUNYUN_BENCH_FILE", DEFAULT))
+    args = [a for a in sys.argv[1:] if not a.startswith("--side=")]
+    side = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--side=")), "both")
+    path = Path(args[0]) if args else Path(os.environ.get("QUNYUN_BENCH_FILE", DEFAULT))
+    if side in ("raw", "qunyun"):  # one side per process, for external paired timing
+        with tempfile.TemporaryDirectory() as tmp:
+            if side == "raw":
+                print(json.dumps({"bench": "import-raw", "seconds": round(raw_import(path, Path(tmp) / "r.db"), 3)}))
+            else:
+                q, summary, _ = qunyun_import(path, Path(tmp) / "q.db")
+                print(json.dumps({"bench": "import-qunyun", "seconds": round(q, 3), **summary}))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         raw_s = raw_import(path, Path(tmp) / "raw.db")
         q_s, summary, projections = qunyun_import(path, Path(tmp) / "q.db")
