@@ -428,7 +428,8 @@ class ModerationPlugin:
         ctx.state["moderation"] = verdict.to_dict()
         if prep.spared:
             ctx.state["moderation"]["spared"] = prep.spared
-        wave_work = prep.wave is not None and prep.wave.entry_id is not None and bool(prep.wave.similar)
+        wave = prep.wave
+        wave_work = wave is not None and wave.entry_id is not None and bool(wave.similar) and not wave.settled
         if not (wave_work or prep.flag or prep.is_spam):
             return []  # ordinary chat: decided without touching the store
         if conn is None:

@@ -115,6 +115,8 @@ class WaveItem:
     #: entries the in-memory index found near-same (verified against the store by ``resolve``)
     similar: list[int] = field(default_factory=list)
     sig: np.ndarray | None = None
+    #: True when memory alone shows the near-same copies cannot make or join a wave yet
+    settled: bool = False
 
 
 def _ts(value: datetime) -> float:
@@ -127,6 +129,9 @@ class _Mem:
     ts: float
     group_id: str
     message_id: str
+    user_id: str
+    score: float
+    incident_id: int | None
     sig: np.ndarray
     keys: list[int]
 
@@ -327,7 +332,18 @@ class WaveTracker:
         idx = self._index
         bound = (id(conn.engine), conn.engine.url.render_as_string(hide_password=True))
         e = tbl(WaveEntryRow)
-        cols = (e.c.id, e.c.platform, e.c.community, e.c.group_id, e.c.message_id, e.c.time, e.c.signature)
+        cols = (
+            e.c.id,
+            e.c.platform,
+            e.c.community,
+            e.c.group_id,
+            e.c.message_id,
+            e.c.user_id,
+            e.c.time,
+            e.c.score,
+            e.c.incident_id,
+            e.c.signature,
+        )
         if idx.bound != bound:
             idx.reset()
             idx.bound = bound
@@ -341,7 +357,9 @@ class WaveTracker:
             return
         sigs = np.frombuffer(b"".join(r.signature for r in rows), dtype=np.uint64).reshape(len(rows), -1)
         for r, sig, keys in zip(rows, sigs, self._memory_keys(sigs), strict=True):
-            idx.add(int(r.id), (r.platform, r.community), _Mem(_ts(r.time), r.group_id, r.message_id, sig, keys))
+            score = float(r.score or 0.0)
+            held = _Mem(_ts(r.time), r.group_id, r.message_id, r.user_id, score, r.incident_id, sig, keys)
+            idx.add(int(r.id), (r.platform, r.community), held)
 
     # -- the store -----------------------------------------------------------------------------
     def prepare(self, conn: Connection, items: Sequence[WaveItem]) -> None:
@@ -357,7 +375,6 @@ class WaveTracker:
         tracked = [(it, sig) for it, sig in zip(items, sigs, strict=True) if sig is not None]
         if not tracked:
             return
-        e = tbl(WaveEntryRow)
         rows = [
             {
                 "platform": it.platform,
@@ -373,7 +390,7 @@ class WaveTracker:
             }
             for it, sig in tracked
         ]
-        ids = list(conn.execute(e.insert().returning(e.c.id, sort_by_parameter_order=True), rows).scalars())
+        ids = self._insert(conn, rows)
         matrix = np.stack([sig for _, sig in tracked])
         window = cfg.window_minutes * 60.0
         idx = self._index
@@ -388,14 +405,48 @@ class WaveTracker:
                     for (eid, m), a in zip(found, agree.tolist(), strict=True)
                     if a >= cfg.similarity and (m.message_id != it.message_id or m.group_id != it.group_id)
                 ]
+                it.settled = not self._may_matter(it, [m for eid, m in found if eid in it.similar])
             it.entry_id, it.sig = int(entry_id), sig
-            idx.add(int(entry_id), space, _Mem(ts, it.group_id, it.message_id, sig, keys))
+            idx.add(int(entry_id), space, _Mem(ts, it.group_id, it.message_id, it.user_id, it.score, None, sig, keys))
         before = self._observed
         self._observed += len(tracked)
         if self._observed // PRUNE_EVERY != before // PRUNE_EVERY:
             last = tracked[-1][0].time
             prune(conn, last - timedelta(minutes=2 * cfg.window_minutes), cfg.max_entries)
             idx.prune(_ts(last) - 2 * window, cfg.max_entries)
+
+    @staticmethod
+    def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert entries in bulk; their ids in row order.
+
+        ``sort_by_parameter_order`` would make SQLAlchemy send one INSERT per row on SQLite (the
+        table has no sentinel column), so the multi-row INSERT returns the message key with the
+        id and the rows are matched by it (a batch holds each message once).
+        """
+        e = tbl(WaveEntryRow)
+        keys = [(r["platform"], r["group_id"], r["message_id"]) for r in rows]
+        if len(set(keys)) < len(keys):  # pragma: no cover - the same message twice in one call
+            return list(conn.execute(e.insert().returning(e.c.id, sort_by_parameter_order=True), rows).scalars())
+        got = conn.execute(e.insert().returning(e.c.id, e.c.platform, e.c.group_id, e.c.message_id), rows)
+        by_key = {(p, g, m): int(i) for i, p, g, m in got}
+        return [by_key[k] for k in keys]
+
+    def _may_matter(self, item: WaveItem, similar: Sequence[_Mem]) -> bool:
+        """False when the copies can neither join an incident nor open one (``_conclude``'s early exits).
+
+        Scores never change once stored and links are made only by this tracker (and mirrored in
+        memory), so templated chat from many members costs no store round trip per message.
+        """
+        if not similar:
+            return False
+        if any(m.incident_id is not None for m in similar):
+            return True
+        cfg = self.config
+        if len({m.group_id for m in similar} | {item.group_id}) < cfg.min_groups:
+            return False
+        accounts = {m.user_id for m in similar} | {item.user_id}
+        top = max([item.score, *(m.score for m in similar)])
+        return not (top < cfg.min_score and (len(accounts) < cfg.watch_min_accounts or top < cfg.watch_min_score))
 
     def resolve(self, conn: Connection, item: WaveItem, *, dry_run: bool = False) -> WaveResult | None:
         """Link a prepared message to (or open) an incident when it completes a wave.
@@ -405,8 +456,8 @@ class WaveTracker:
         """
         if item.entry_id is None or item.sig is None:
             return None
-        if not item.similar:
-            return WaveResult(item.entry_id)
+        if not item.similar or item.settled:
+            return WaveResult(item.entry_id, similar=list(item.similar))
         cfg = self.config
         e = tbl(WaveEntryRow)
         rows = conn.execute(
@@ -519,6 +570,10 @@ class WaveTracker:
         e = tbl(WaveEntryRow)
         msg, mem = tbl(IncidentMessageRow), tbl(IncidentMemberRow)
         conn.execute(update(e).where(e.c.id.in_([r[0] for r in rows])).values(incident_id=incident_id))
+        for r in rows:  # the in-memory copy learns the link too (see _may_matter)
+            held = self._index.entries.get(r[0])
+            if held is not None:
+                held.incident_id = incident_id
         platform = conn.execute(select(IncidentRow.platform).where(IncidentRow.id == incident_id)).scalar_one()
         new_member = False
         have_msgs = {
