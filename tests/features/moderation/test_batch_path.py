@@ -5,7 +5,7 @@ or preparing a batch fails).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -257,30 +257,36 @@ def test_a_wave_inside_one_prepared_batch_and_a_restart(db: Database) -> None:
 
 def test_entries_gone_from_the_store_no_longer_count(db: Database) -> None:
     tr = WaveTracker(WaveConfig(min_groups=3))
-    observe: Callable[..., Any] = tr.observe
+
+    def observe(conn: Any, i: int, user: str, score: float) -> Any:
+        t = BASE_TIME + timedelta(minutes=i)
+        return tr.observe(
+            conn, platform="qq", community="-", group_id=f"g{i}", message_id=f"m{i}", user_id=user,
+            time=t, text=SPAM, score=score,
+        )  # fmt: skip
+
     with db.engine.begin() as conn:
-        for i in range(2):
-            observe(
-                conn,
-                platform="qq",
-                community="-",
-                group_id=f"g{i}",
-                message_id=f"m{i}",
-                user_id=f"u{i}",
-                time=BASE_TIME + timedelta(minutes=i),
-                text=SPAM,
-                score=0.9,
-            )
+        for i in range(3):  # one member, chat-like scores: no incident
+            assert observe(conn, i, "u0", 0.01).incident is None
         conn.execute(tbl(WaveEntryRow).delete())  # pruned (or reset) by someone else
-        third = observe(
-            conn,
-            platform="qq",
-            community="-",
-            group_id="g2",
-            message_id="m2",
-            user_id="u2",
-            time=BASE_TIME + timedelta(minutes=2),
-            text=SPAM,
-            score=0.9,
-        )
-    assert third is not None and third.incident is None and third.similar == []
+        # memory still proposes the old copies (three groups, a spam score): the store says they are gone
+        fourth = observe(conn, 3, "u9", 0.9)
+    assert fourth is not None and fourth.incident is None and fourth.similar == []
+
+
+def test_links_made_earlier_in_the_batch_send_a_copy_to_the_store(db: Database) -> None:
+    """A copy near-same to one linked copy only must join the incident, as one by one."""
+    tr = WaveTracker(WaveConfig(min_groups=3))
+    t = BASE_TIME
+    batch = [WaveItem("qq", "-", f"g{i}", f"m{i}", f"u{i}", t + timedelta(minutes=i), SPAM, 0.9) for i in range(3)]
+    lone = WaveItem("qq", "-", "g9", "m9", "u9", t + timedelta(minutes=5), SPAM, 0.1)
+    with db.engine.begin() as conn:
+        tr.prepare(conn, [*batch, lone])
+        assert batch[2].entry_id is not None
+        lone.similar = [batch[2].entry_id]  # as if only the third copy were near enough
+        assert not tr.needs_store(lone)  # one other group, a low score: nothing to do (yet)
+        results = [tr.resolve(conn, it) for it in batch]
+        assert results[2] is not None and results[2].new_incident
+        assert tr.needs_store(lone)  # the copy it resembles now belongs to an incident
+        joined = tr.resolve(conn, lone)
+    assert joined is not None and joined.incident is not None and joined.incident["groups"] == 4

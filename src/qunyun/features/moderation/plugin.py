@@ -2,11 +2,17 @@
 
 The policy runs first on every live message (priority 10). Trusted members (admins, KOLs,
 whitelisted and configured users, the bot itself) pass untouched. Otherwise the message is scored
-by the detection half (:func:`.detector.get_detector`: rules + model, with the flood tracker's and
-newcomer findings), offered to the :class:`.waves.WaveTracker`, and, when it is spam or part of an
+by the detection half (:mod:`.detector`: rules + model, with the flood tracker's and newcomer
+findings), offered to the :class:`.waves.WaveTracker`, and, when it is spam or part of an
 acted-on wave, answered with actions — the copy deleted, the ladder's step, or the wave's
 community-wide ban — plus a review-queue entry; then ``ctx.stop()`` so no other feature acts on it.
 Imported history never reaches policies, so nothing is ever punished retroactively.
+
+Live traffic takes the batch path: the batch hook hands over the engine's batch, and the first
+policy call decides every message of it at once (one member query, one ``detect_many`` per rule
+set, one bulk insert of wave signatures); each policy call then only acts on its own decision, and
+ordinary chat is decided without touching the store. Without a hook (or when preparing a batch
+fails) each message is decided on its own, with the same result.
 """
 
 from __future__ import annotations
@@ -428,8 +434,7 @@ class ModerationPlugin:
         ctx.state["moderation"] = verdict.to_dict()
         if prep.spared:
             ctx.state["moderation"]["spared"] = prep.spared
-        wave = prep.wave
-        wave_work = wave is not None and wave.entry_id is not None and bool(wave.similar) and not wave.settled
+        wave_work = prep.wave is not None and self.tracker(cfg).needs_store(prep.wave)
         if not (wave_work or prep.flag or prep.is_spam):
             return []  # ordinary chat: decided without touching the store
         if conn is None:
@@ -458,9 +463,7 @@ class ModerationPlugin:
             actions = self._ladder_actions(conn, cfg, ctx, fresh, verdict, prep.newcomer, prep.member)
         return actions
 
-    def _context(
-        self, gs: _GroupState, ev: Event, member: Any, extra: list[Finding]
-    ) -> tuple[bool, DetectContext]:
+    def _context(self, gs: _GroupState, ev: Event, member: Any, extra: list[Finding]) -> tuple[bool, DetectContext]:
         """Newcomer status and the detection context (the flood tracker's findings for this message)."""
         from .detector import DetectContext
 

@@ -1,11 +1,21 @@
 """Cross-group waves (跨群刷屏): near-same text in ``k`` or more groups within ``T`` minutes.
 
-Each eligible message gets a MinHash signature (datasketch) over character shingles of its
-normalized, compacted text, so ``加 V 信 abc`` and ``加v信abc!!`` are the same text. The signature is
-cut into LSH bands; messages sharing a band in the window are candidates, and the signatures'
-agreement estimates their Jaccard similarity. Signatures and bands live in the store
-(``moderation_wave_entries`` / ``moderation_wave_bands``), so a restart loses nothing, and are
-pruned past the window and capped in number, so the state stays bounded.
+Each eligible message gets a MinHash signature (datasketch's scheme, computed for a whole batch in
+one numpy pass) over character shingles of its normalized, compacted text, so ``加 V 信 abc`` and
+``加v信abc!!`` are the same text. Signatures are cut into LSH bands; messages sharing a band in the
+window are candidates, and the signatures' agreement estimates their Jaccard similarity.
+
+The store (``moderation_wave_entries``) is the durable copy: every tracked message is one row,
+written in one multi-row INSERT per batch, so a restart loses nothing. Candidates are found in an
+in-memory band index warmed from the store on first use, topped up once per batch with rows other
+processes wrote, and pruned with the store (past twice the window, at most ``max_entries``), so
+memory stays bounded. The index only proposes: a message whose near-same copies could make or join
+a wave re-reads them from the store before they count; the rest (most chat) never touch the store
+again. (``moderation_wave_bands`` is no longer written — band keys are recomputed from the stored
+signatures — and is only pruned.)
+
+Ham is tracked too: copies are scored one by one (newcomer boost, flood, per-group rules), so a
+copy that scored as chat still counts toward ``min_groups`` when a later copy is suspicious.
 
 When the near-same text has been seen in ``min_groups`` distinct groups of one community, the
 messages become ONE incident (``moderation_incidents`` with its messages and members); later
@@ -115,8 +125,6 @@ class WaveItem:
     #: entries the in-memory index found near-same (verified against the store by ``resolve``)
     similar: list[int] = field(default_factory=list)
     sig: np.ndarray | None = None
-    #: True when memory alone shows the near-same copies cannot make or join a wave yet
-    settled: bool = False
 
 
 def _ts(value: datetime) -> float:
@@ -160,7 +168,7 @@ class _Index:
         self.max_id = self.dead = 0
 
     def add(self, entry_id: int, space: tuple[str, str], mem: _Mem) -> None:
-        if entry_id in self.entries:  # an id reused after a rollback: the old keys are now dead
+        if entry_id in self.entries:  # an id reused after a rollback: its old band keys are dead
             self.dead += 1
         self.entries[entry_id] = mem
         self.spaces[entry_id] = space
@@ -174,9 +182,7 @@ class _Index:
         if entry_id > self.max_id:
             self.max_id = entry_id
 
-    def lookup(
-        self, space: tuple[str, str], keys: list[int], cutoff: float, limit: int
-    ) -> list[tuple[int, _Mem]]:
+    def lookup(self, space: tuple[str, str], keys: list[int], cutoff: float, limit: int) -> list[tuple[int, _Mem]]:
         """Live entries sharing a band, in the window, those sharing the most bands first."""
         bands = self.bands.get(space)
         if not bands:
@@ -391,9 +397,13 @@ class WaveTracker:
             for it, sig in tracked
         ]
         ids = self._insert(conn, rows)
+        idx = self._index
+        for entry_id in ids:  # an id the store hands out again (SQLite, after a rollback or reset)
+            if idx.entries.pop(entry_id, None) is not None:
+                idx.spaces.pop(entry_id, None)
+                idx.dead += 1
         matrix = np.stack([sig for _, sig in tracked])
         window = cfg.window_minutes * 60.0
-        idx = self._index
         for (it, sig), entry_id, keys in zip(tracked, ids, self._memory_keys(matrix), strict=True):
             ts = _ts(it.time)
             space = (it.platform, it.community)
@@ -405,7 +415,6 @@ class WaveTracker:
                     for (eid, m), a in zip(found, agree.tolist(), strict=True)
                     if a >= cfg.similarity and (m.message_id != it.message_id or m.group_id != it.group_id)
                 ]
-                it.settled = not self._may_matter(it, [m for eid, m in found if eid in it.similar])
             it.entry_id, it.sig = int(entry_id), sig
             idx.add(int(entry_id), space, _Mem(ts, it.group_id, it.message_id, it.user_id, it.score, None, sig, keys))
         before = self._observed
@@ -431,21 +440,26 @@ class WaveTracker:
         by_key = {(p, g, m): int(i) for i, p, g, m in got}
         return [by_key[k] for k in keys]
 
-    def _may_matter(self, item: WaveItem, similar: Sequence[_Mem]) -> bool:
-        """False when the copies can neither join an incident nor open one (``_conclude``'s early exits).
+    def needs_store(self, item: WaveItem) -> bool:
+        """False when the near-same copies can neither join an incident nor open one (yet).
 
-        Scores never change once stored and links are made only by this tracker (and mirrored in
-        memory), so templated chat from many members costs no store round trip per message.
+        Mirrors ``_conclude``'s early exits from memory, asked when the message is resolved (so
+        links made earlier in the same batch count): scores never change once stored and links
+        are made only by this tracker and mirrored in memory, so templated chat from many members
+        costs no store round trip per message. A copy memory no longer holds sends it to the store.
         """
-        if not similar:
+        if item.entry_id is None or not item.similar:
             return False
-        if any(m.incident_id is not None for m in similar):
+        entries = self._index.entries
+        similar = [entries.get(eid) for eid in item.similar]
+        if any(m is None or m.incident_id is not None for m in similar):
             return True
         cfg = self.config
-        if len({m.group_id for m in similar} | {item.group_id}) < cfg.min_groups:
+        held = [m for m in similar if m is not None]
+        if len({m.group_id for m in held} | {item.group_id}) < cfg.min_groups:
             return False
-        accounts = {m.user_id for m in similar} | {item.user_id}
-        top = max([item.score, *(m.score for m in similar)])
+        accounts = {m.user_id for m in held} | {item.user_id}
+        top = max([item.score, *(m.score for m in held)])
         return not (top < cfg.min_score and (len(accounts) < cfg.watch_min_accounts or top < cfg.watch_min_score))
 
     def resolve(self, conn: Connection, item: WaveItem, *, dry_run: bool = False) -> WaveResult | None:
@@ -456,7 +470,7 @@ class WaveTracker:
         """
         if item.entry_id is None or item.sig is None:
             return None
-        if not item.similar or item.settled:
+        if not self.needs_store(item):
             return WaveResult(item.entry_id, similar=list(item.similar))
         cfg = self.config
         e = tbl(WaveEntryRow)
