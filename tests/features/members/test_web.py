@@ -55,6 +55,22 @@ def test_pages_and_api(db_url: str, tmp_path: Path) -> None:
 
             tiers = client.get("/tiers")
             assert tiers.status_code == 200 and "一群" in tiers.text
+            bad = client.post(
+                "/tiers/chains",
+                data={"csrf_token": csrf_of(tiers.text), "name": "x", "groups": "qq:1001, telegram:-100777"},
+            )
+            assert bad.status_code == 200 and "one platform" in bad.text  # shown back, nothing saved
+            client.post(
+                "/tiers/chains",
+                data={
+                    "csrf_token": csrf_of(tiers.text),
+                    "name": "web",
+                    "groups": "qq:1001, qq:1002",
+                    "move_up": "2",
+                },
+            )
+            chains = {c["name"]: c for c in client.get("/api/v1/tiers/chains").json()}
+            assert chains["web"]["move_up"] == 2 and chains["web"]["source"] == "database"
             made = client.post(
                 "/tiers/chains/main/plan", data={"csrf_token": csrf_of(tiers.text)}, follow_redirects=False
             )

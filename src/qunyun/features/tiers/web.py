@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from qunyun.features.members.plugin import members_config
-from qunyun.features.tiers.config import TiersConfig
+from qunyun.features.tiers.config import ChainSpec, TiersConfig, TierSpec
 from qunyun.features.tiers.review import (
     TierError,
     apply_plan,
@@ -18,6 +19,7 @@ from qunyun.features.tiers.review import (
     get_plan,
     list_plans,
     make_plan,
+    save_chain,
 )
 from qunyun.i18n import t
 from qunyun.web.deps import csrf_protect, flash, get_qapp, render, request_lang, require_role
@@ -74,6 +76,36 @@ def tiers_page(request: Request, user: Operator) -> HTMLResponse:
         found = chains(conn, _cfg(request))
         plans = list_plans(conn)
     return render(request, "tiers.html", {"chains": found, "plans": plans})
+
+
+@router.post("/tiers/chains", dependencies=[Depends(csrf_protect)])
+def tiers_save_chain(
+    request: Request,
+    user: Operator,
+    name: Annotated[str, Form(min_length=1, max_length=64)],
+    groups: Annotated[str, Form(max_length=2000, description="platform:group_id, top tier first")],
+    period_days: Annotated[int, Form(ge=1, le=365)] = 15,
+    move_up: Annotated[int, Form(ge=0, le=100)] = 3,
+    move_down: Annotated[int, Form(ge=0, le=1000)] = 10,
+) -> RedirectResponse:
+    """Define (or replace) a chain from the dashboard; a wrong value is shown back with its field."""
+    lang = request_lang(request)
+    specs = [g.strip() for g in groups.replace("，", ",").replace("\n", ",").split(",") if g.strip()]
+    try:
+        spec = ChainSpec(
+            tiers=[TierSpec(group=g) for g in specs],
+            period_days=period_days,
+            move_up=move_up,
+            move_down=move_down,
+        )
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        flash(request, detail, "error")
+        return RedirectResponse("/tiers", status_code=303)
+    with get_qapp(request).db.engine.begin() as conn:
+        save_chain(conn, name.strip(), spec)
+    flash(request, t("tiers.chain.saved", lang, name=name.strip()), "success")
+    return RedirectResponse("/tiers", status_code=303)
 
 
 @router.post("/tiers/chains/{name}/plan", dependencies=[Depends(csrf_protect)])
