@@ -188,3 +188,20 @@ def test_past_contributor_is_not_a_lurker(db_url: str) -> None:
         assert got["shy"]["role"] == "lurker"
     finally:
         bot.close()
+
+
+def test_listing_survives_an_analysis_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qunyun.features.members import roles
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("boom")
+
+    bot = BotTester(plugins=[MembersPlugin()])
+    try:
+        bot.feed_many(role_community())
+        monkeypatch.setattr(roles, "compute_insights", broken)
+        got = _roles(bot)
+        assert got["lurk"]["role"] == "lurker" and got["fresh"]["role"] == "newcomer"
+        assert all(r["evidence"].get("fallback") for r in got.values())
+    finally:
+        bot.close()

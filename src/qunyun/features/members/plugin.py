@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from qunyun.engine.plugins import Registry
-from qunyun.events import Event
+from qunyun.events import Event, utcnow
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.rollup import project
 from qunyun.store.queries import GroupRef
+
+if TYPE_CHECKING:
+    from qunyun.features.members.roles import Insight
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,7 +47,11 @@ def enrich_rows(
         key = ref if ref is not None else GroupRef(row["platform"], row["group_id"])
         by_group[key].append(row)
     for group, members in by_group.items():
-        insights, _meta = compute_insights(conn, group, members, cfg, now=now)
+        try:
+            insights, _meta = compute_insights(conn, group, members, cfg, now=now)
+        except Exception:  # a listing must never fail because of the analysis: degrade, loudly
+            log.exception("members: scores/roles failed for %s; falling back to message counts", group)
+            insights = {m["user_id"]: fallback_insight(m, now) for m in members}
         for row in members:
             ins = insights[row["user_id"]]
             row["score"] = ins.score
@@ -53,6 +60,36 @@ def enrich_rows(
             row["reason_en"] = ins.reason_en
             row["evidence"] = ins.evidence
     return rows
+
+
+def fallback_insight(m: dict[str, Any], now: datetime | None) -> Insight:
+    """Role from the members row alone (no rollup): used only if the real analysis failed."""
+    from qunyun.features.members.roles import Insight
+    from qunyun.i18n import both
+
+    when = now or utcnow()
+    first = m.get("first_seen")
+    if first is not None and first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    tenure = (when - first).days if first else 0
+    msgs = int(m.get("messages") or 0)
+    if m.get("is_admin"):
+        role = "admin"
+    elif tenure < 7:
+        role = "newcomer"
+    elif msgs <= 2 and tenure >= 14:
+        role = "lurker"
+    else:
+        role = "regular"
+    zh, en = both("members.reason.fallback", role=role, messages=msgs, days=tenure)
+    return Insight(
+        user_id=m["user_id"],
+        score=0.0,
+        role=role,
+        reason_zh=zh,
+        reason_en=en,
+        evidence={"fallback": True, "messages": msgs, "tenure_days": tenure},
+    )
 
 
 class MembersPlugin:
