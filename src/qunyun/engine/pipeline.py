@@ -25,7 +25,7 @@ from qunyun.engine.executor import submit_actions
 from qunyun.engine.plugins import Registered, Registry
 from qunyun.events import Event, EventType, utcnow
 from qunyun.store.db import Database
-from qunyun.store.writer import ConcurrentWrite, WriteResult, write_dead_letters, write_events
+from qunyun.store.writer import WriteResult, write_dead_letters, write_events
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +69,15 @@ class Engine:
         """
         if any(ev.type is EventType.META for ev in events):
             events = [ev for ev in events if ev.type is not EventType.META]
-        for attempt in range(3):
-            try:
-                with self.db.engine.begin() as conn:
-                    result = write_events(conn, events)
-                    if result.inserted:
-                        for name, projection in self.registry.projections:
-                            try:
-                                projection(conn, result.inserted)
-                            except Exception as exc:
-                                raise RuntimeError(f"projection {name} failed: {exc}") from exc
-                return result
-            except ConcurrentWrite:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        with self.db.engine.begin() as conn:
+            result = write_events(conn, events)
+            if result.inserted:
+                for name, projection in self.registry.projections:
+                    try:
+                        projection(conn, result.inserted)
+                    except Exception as exc:
+                        raise RuntimeError(f"projection {name} failed: {exc}") from exc
+        return result
 
     def dead_letter(self, source: str, reason: str, raw: str | None, line: int | None = None) -> None:
         with self.db.engine.begin() as conn:

@@ -89,10 +89,6 @@ def event_params(ev: Event, ts: Callable[[datetime], Any]) -> tuple[Any, ...]:
     )
 
 
-class ConcurrentWrite(RuntimeError):
-    """Another writer inserted some of the same events meanwhile; the caller retries the batch."""
-
-
 _EVENT_COLUMNS = [
     "platform", "group_id", "message_id", "user_id", "user_name", "type", "subtype", "text", "reply_to",
     "mentions", "time", "extra",
@@ -128,28 +124,16 @@ def executemany_fast(conn: Connection, name: str, stmt: Any, columns: list[str],
     loads; this keeps the statement and types from SQLAlchemy and skips the per-call compile.
     Returns the driver's rowcount (rows changed).
     """
+    if conn.dialect.name != "sqlite":  # server databases: SQLAlchemy's multi-row VALUES batches
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(stmt, list(rows[start : start + CHUNK]))
+        return len(rows)
     sql, order, procs = _compile(conn, name, stmt, columns)
     params: list[Any] = []
     for row in rows:
         values = {k: (procs[k](row[k]) if k in procs else row[k]) for k in order}
         params.append(tuple(values[k] for k in order) if conn.dialect.positional else values)
     return _executemany(conn, sql, params)
-
-
-def _existing(conn: Connection, events: Sequence[Event]) -> set[tuple[str, str, str]]:
-    e = tbl(EventRow)
-    by_group: dict[tuple[str, str], list[str]] = {}
-    for ev in events:
-        by_group.setdefault((ev.platform, ev.group_id), []).append(ev.message_id)
-    found: set[tuple[str, str, str]] = set()
-    for (platform, group_id), ids in by_group.items():
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            q = select(e.c.message_id).where(
-                e.c.platform == platform, e.c.group_id == group_id, e.c.message_id.in_(chunk)
-            )
-            found.update((platform, group_id, mid) for mid in conn.execute(q).scalars())
-    return found
 
 
 def write_events(conn: Connection, events: Sequence[Event]) -> WriteResult:
@@ -184,25 +168,38 @@ def _insert_events(conn: Connection, events: Sequence[Event]) -> int:
 
 
 def _write_generic(conn: Connection, events: Sequence[Event]) -> WriteResult:
-    """PostgreSQL (and any server database): look up which keys exist, insert the rest.
+    """PostgreSQL (and any server database): ``INSERT ... ON CONFLICT DO NOTHING RETURNING``.
 
-    If another writer slipped the same keys in meanwhile, :class:`ConcurrentWrite` asks the
-    caller to retry the whole transaction.
+    SQLAlchemy sends it as multi-row VALUES statements ("insertmanyvalues"), and RETURNING tells
+    exactly which keys were new, even with concurrent writers — no look-up before, no race after.
     """
     result = WriteResult()
-    if not events:
+    candidates = _dedupe(events, set())
+    if not candidates:
         return result
-    result.inserted = _dedupe(events, _existing(conn, events))
+    e = tbl(EventRow)
+    stmt = (
+        _dialect_insert(conn, e)
+        .on_conflict_do_nothing(index_elements=["platform", "group_id", "message_id"])
+        .returning(e.c.platform, e.c.group_id, e.c.message_id)
+    )
+    new: set[tuple[str, str, str]] = set()
+    for start in range(0, len(candidates), CHUNK):
+        rows = [dict(zip(_EVENT_COLUMNS, event_params(ev, _identity), strict=True))
+                for ev in candidates[start : start + CHUNK]]
+        new.update((r[0], r[1], r[2]) for r in conn.execute(stmt, rows))
+    result.inserted = [ev for ev in candidates if ev.key in new]
     result.duplicates = len(events) - len(result.inserted)
     if not result.inserted:
         return result
-    written = _insert_events(conn, result.inserted)
-    if written != len(result.inserted) and written >= 0:
-        raise ConcurrentWrite(f"{len(result.inserted) - written} events were written by another writer")
     _update_groups(conn, result.inserted)
     _update_members(conn, result.inserted)
     _update_identities(conn, result.inserted)
     return result
+
+
+def _identity(value: datetime) -> datetime:
+    return value
 
 
 def _write_sqlite(conn: Connection, events: Sequence[Event]) -> WriteResult:
