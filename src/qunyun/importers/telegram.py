@@ -256,7 +256,8 @@ class TelegramExportImporter:
         action = str(msg.get("action") or "service")
         actor_id = user_id_for(msg["actor_id"]) if msg.get("actor_id") is not None else None
         actor = msg.get("actor") if isinstance(msg.get("actor"), str) else None
-        members = [m for m in msg.get("members") or [] if isinstance(m, str)]
+        listed = msg.get("members")
+        members = [m for m in listed if isinstance(m, str)] if isinstance(listed, list) else []
         common = {"action": action, "actor_id": actor_id}
         if action in ("invite_members", "remove_members") and members:
             typ = EventType.JOIN if action == "invite_members" else EventType.LEAVE
