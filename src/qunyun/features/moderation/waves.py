@@ -25,6 +25,7 @@ copies join it. The plugin then deletes every copy and bans every sender once, e
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -168,8 +169,12 @@ class _Index:
         self.max_id = self.dead = 0
 
     def add(self, entry_id: int, space: tuple[str, str], mem: _Mem) -> None:
-        if entry_id in self.entries:  # an id reused after a rollback: its old band keys are dead
-            self.dead += 1
+        old = self.entries.get(entry_id)
+        if old is not None:
+            if old.keys == mem.keys and self.spaces.get(entry_id) == space:  # read twice: keep one
+                self.entries[entry_id] = mem
+                return
+            self.dead += 1  # an id reused after a rollback: its old band keys are dead
         self.entries[entry_id] = mem
         self.spaces[entry_id] = space
         bands = self.bands.setdefault(space, {})
@@ -238,6 +243,8 @@ class WaveTracker:
         self._template = MinHash(num_perm=self.config.num_perm, seed=seed)
         self._observed = 0
         self._index = _Index()
+        #: guards the in-memory index when engines on several threads share this tracker
+        self._lock = threading.Lock()
         self._hashes: dict[str, int] = {}
         rows = self.config.num_perm // self.config.bands
         # per-band mixing weights for the in-memory band keys (any fixed odd numbers will do)
@@ -350,22 +357,27 @@ class WaveTracker:
             e.c.incident_id,
             e.c.signature,
         )
-        if idx.bound != bound:
-            idx.reset()
-            idx.bound = bound
+        with self._lock:
+            warm = idx.bound != bound
+            if warm:
+                idx.reset()
+                idx.bound = bound
+            after = idx.max_id
+        if warm:
             query = select(*cols).order_by(e.c.id.desc()).limit(self.config.max_entries)
             rows = list(reversed(conn.execute(query).all()))
         else:
-            rows = list(conn.execute(select(*cols).where(e.c.id > idx.max_id).order_by(e.c.id)))
+            rows = list(conn.execute(select(*cols).where(e.c.id > after).order_by(e.c.id)))
         width = self.config.num_perm * 8
         rows = [r for r in rows if r.signature is not None and len(r.signature) == width]
         if not rows:
             return
         sigs = np.frombuffer(b"".join(r.signature for r in rows), dtype=np.uint64).reshape(len(rows), -1)
-        for r, sig, keys in zip(rows, sigs, self._memory_keys(sigs), strict=True):
-            score = float(r.score or 0.0)
-            held = _Mem(_ts(r.time), r.group_id, r.message_id, r.user_id, score, r.incident_id, sig, keys)
-            idx.add(int(r.id), (r.platform, r.community), held)
+        with self._lock:
+            for r, sig, keys in zip(rows, sigs, self._memory_keys(sigs), strict=True):
+                score = float(r.score or 0.0)
+                held = _Mem(_ts(r.time), r.group_id, r.message_id, r.user_id, score, r.incident_id, sig, keys)
+                idx.add(int(r.id), (r.platform, r.community), held)
 
     # -- the store -----------------------------------------------------------------------------
     def prepare(self, conn: Connection, items: Sequence[WaveItem]) -> None:
@@ -398,31 +410,35 @@ class WaveTracker:
         ]
         ids = self._insert(conn, rows)
         idx = self._index
-        for entry_id in ids:  # an id the store hands out again (SQLite, after a rollback or reset)
-            if idx.entries.pop(entry_id, None) is not None:
-                idx.spaces.pop(entry_id, None)
-                idx.dead += 1
         matrix = np.stack([sig for _, sig in tracked])
         window = cfg.window_minutes * 60.0
-        for (it, sig), entry_id, keys in zip(tracked, ids, self._memory_keys(matrix), strict=True):
-            ts = _ts(it.time)
-            space = (it.platform, it.community)
-            found = idx.lookup(space, keys, ts - window, cfg.max_candidates)
-            if found:
-                agree = (np.stack([m.sig for _, m in found]) == sig).mean(axis=1)
-                it.similar = [
-                    eid
-                    for (eid, m), a in zip(found, agree.tolist(), strict=True)
-                    if a >= cfg.similarity and (m.message_id != it.message_id or m.group_id != it.group_id)
-                ]
-            it.entry_id, it.sig = int(entry_id), sig
-            idx.add(int(entry_id), space, _Mem(ts, it.group_id, it.message_id, it.user_id, it.score, None, sig, keys))
-        before = self._observed
-        self._observed += len(tracked)
-        if self._observed // PRUNE_EVERY != before // PRUNE_EVERY:
+        with self._lock:  # memory only under the lock, never a database call
+            for entry_id in ids:  # an id the store hands out again (SQLite, after a rollback or reset)
+                if idx.entries.pop(entry_id, None) is not None:
+                    idx.spaces.pop(entry_id, None)
+                    idx.dead += 1
+            for (it, sig), entry_id, keys in zip(tracked, ids, self._memory_keys(matrix), strict=True):
+                ts = _ts(it.time)
+                space = (it.platform, it.community)
+                found = idx.lookup(space, keys, ts - window, cfg.max_candidates)
+                if found:
+                    agree = (np.stack([m.sig for _, m in found]) == sig).mean(axis=1)
+                    it.similar = [
+                        eid
+                        for (eid, m), a in zip(found, agree.tolist(), strict=True)
+                        if a >= cfg.similarity and (m.message_id != it.message_id or m.group_id != it.group_id)
+                    ]
+                it.entry_id, it.sig = int(entry_id), sig
+                held = _Mem(ts, it.group_id, it.message_id, it.user_id, it.score, None, sig, keys)
+                idx.add(int(entry_id), space, held)
+            before = self._observed
+            self._observed += len(tracked)
             last = tracked[-1][0].time
+            due = self._observed // PRUNE_EVERY != before // PRUNE_EVERY
+            if due:
+                idx.prune(_ts(last) - 2 * window, cfg.max_entries)
+        if due:
             prune(conn, last - timedelta(minutes=2 * cfg.window_minutes), cfg.max_entries)
-            idx.prune(_ts(last) - 2 * window, cfg.max_entries)
 
     @staticmethod
     def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
@@ -451,7 +467,8 @@ class WaveTracker:
         if item.entry_id is None or not item.similar:
             return False
         entries = self._index.entries
-        similar = [entries.get(eid) for eid in item.similar]
+        with self._lock:
+            similar = [entries.get(eid) for eid in item.similar]
         if any(m is None or m.incident_id is not None for m in similar):
             return True
         cfg = self.config
