@@ -15,6 +15,8 @@ from rich.table import Table
 from qunyun.app import QunyunApp, open_app
 from qunyun.config import ConfigError
 from qunyun.i18n import t
+from qunyun.store import queries
+from qunyun.store.queries import GroupRef
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,6 +45,18 @@ def get_app() -> QunyunApp:
 
 def tr(key: str, **params: Any) -> str:
     return t(key, STATE.lang, **params)
+
+
+def group_ref(spec: str) -> GroupRef:
+    """A ``--group`` value (id, ``platform:id`` or name) → the group, or a clear error and exit 2."""
+    app_ = get_app()
+    with app_.db.engine.connect() as conn:
+        try:
+            return queries.resolve_group(conn, spec)
+        except queries.GroupNotFound:
+            fail(tr("error.group_not_found", group=spec))
+        except queries.GroupAmbiguous as exc:
+            fail(tr("error.group_ambiguous", group=spec, choices=", ".join(exc.choices)))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

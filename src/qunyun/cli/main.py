@@ -10,13 +10,23 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from qunyun import __version__
-from qunyun.cli.common import STATE, console, emit_json, err_console, fail, fmt_time, get_app, print_table, tr
+from qunyun.cli.common import (
+    STATE,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    fmt_time,
+    get_app,
+    group_ref,
+    print_table,
+    tr,
+)
 from qunyun.config import DEFAULT_CONFIG_FILE, SAMPLE_CONFIG
 from qunyun.domain import StaffRole
 from qunyun.engine.plugins import build_registry
 from qunyun.i18n import normalize_lang
 from qunyun.store import queries
-from qunyun.store.queries import GroupAmbiguous, GroupNotFound, GroupRef
 
 app = typer.Typer(
     name="qunyun",
@@ -51,17 +61,6 @@ def _root(
 ) -> None:
     STATE.db_url, STATE.config, STATE.lang = db, config, normalize_lang(lang)
     STATE._app = None
-
-
-def group_ref(spec: str) -> GroupRef:
-    app_ = get_app()
-    with app_.db.engine.connect() as conn:
-        try:
-            return queries.resolve_group(conn, spec)
-        except GroupNotFound:
-            fail(tr("error.group_not_found", group=spec))
-        except GroupAmbiguous as exc:
-            fail(tr("error.group_ambiguous", group=spec, choices=", ".join(exc.choices)))
 
 
 @app.command()

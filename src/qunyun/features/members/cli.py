@@ -9,23 +9,16 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from qunyun.cli.common import STATE, console, emit_json, err_console, fail, get_app, print_table, tr
+from qunyun.cli.common import STATE, console, emit_json, err_console, fail, get_app, group_ref, print_table, tr
 from qunyun.store import queries
-from qunyun.store.queries import GroupAmbiguous, GroupNotFound, GroupRef
+from qunyun.store.queries import GroupRef
 
 app = typer.Typer(help="Activity scores, roles and the daily rollup.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 
 
 def _ref(spec: str) -> GroupRef:
-    qapp = get_app()
-    with qapp.db.engine.connect() as conn:
-        try:
-            return queries.resolve_group(conn, spec)
-        except GroupNotFound:
-            fail(tr("error.group_not_found", group=spec))
-        except GroupAmbiguous as exc:
-            fail(tr("error.group_ambiguous", group=spec, choices=", ".join(exc.choices)))
+    return group_ref(spec)
 
 
 def _cfg():  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qunyun.cli.common import console, emit_json, fail, fmt_time, get_app, print_table, tr
+from qunyun.cli.common import console, emit_json, fail, fmt_time, get_app, group_ref, print_table, tr
 from qunyun.events import utcnow
 
 from . import scope as sc
@@ -257,14 +257,7 @@ def rules_show(
     with qapp.db.engine.connect() as conn:
         out["lists"] = sc.list_entries(conn)
         if group:
-            from qunyun.store import queries
-
-            try:
-                ref = queries.resolve_group(conn, group)
-            except queries.GroupNotFound:
-                fail(tr("error.group_not_found", group=group))
-            except queries.GroupAmbiguous as exc:
-                fail(tr("error.group_ambiguous", group=group, choices=", ".join(exc.choices)))
+            ref = group_ref(group)
             community = community_of(conn, ref.platform, ref.group_id)
             eff = sc.effective_rules(cfg, conn, ref.platform, ref.group_id, community)
             out["group"] = str(ref)
