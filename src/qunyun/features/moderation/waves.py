@@ -242,6 +242,8 @@ class WaveTracker:
         self.seed = seed
         self._template = MinHash(num_perm=self.config.num_perm, seed=seed)
         self._observed = 0
+        #: store prunes decided in memory, run at the next batch (cutoff, newest entry id then)
+        self._pending: list[tuple[datetime, int]] = []
         self._index = _Index()
         #: guards the in-memory index when engines on several threads share this tracker
         self._lock = threading.Lock()
@@ -388,6 +390,9 @@ class WaveTracker:
         toward a wave's ``min_groups`` when a later copy is suspicious.
         """
         cfg = self.config
+        pending, self._pending = self._pending, []
+        for before_time, upto in pending:
+            prune(conn, before_time, cfg.max_entries, upto=upto)
         self._sync(conn)
         sigs = self.signatures([it.text for it in items])
         tracked = [(it, sig) for it, sig in zip(items, sigs, strict=True) if sig is not None]
@@ -431,14 +436,12 @@ class WaveTracker:
                 it.entry_id, it.sig = int(entry_id), sig
                 held = _Mem(ts, it.group_id, it.message_id, it.user_id, it.score, None, sig, keys)
                 idx.add(int(entry_id), space, held)
-            before = self._observed
-            self._observed += len(tracked)
-            last = tracked[-1][0].time
-            due = self._observed // PRUNE_EVERY != before // PRUNE_EVERY
-            if due:
-                idx.prune(_ts(last) - 2 * window, cfg.max_entries)
-        if due:
-            prune(conn, last - timedelta(minutes=2 * cfg.window_minutes), cfg.max_entries)
+                self._observed += 1
+                if self._observed % PRUNE_EVERY == 0:
+                    # as often and as far as a message-at-a-time tracker would; the store follows at
+                    # the next batch, so this batch's copies found before this point still count
+                    idx.prune(ts - 2 * window, cfg.max_entries)
+                    self._pending.append((it.time - timedelta(minutes=2 * cfg.window_minutes), int(entry_id)))
 
     @staticmethod
     def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
@@ -672,15 +675,21 @@ class WaveTracker:
         return row
 
 
-def prune(conn: Connection, before: datetime, max_entries: int) -> int:
-    """Delete wave entries (and their bands) older than ``before`` or beyond the newest ``max_entries``."""
+def prune(conn: Connection, before: datetime, max_entries: int, *, upto: int | None = None) -> int:
+    """Delete wave entries (and their bands) older than ``before`` or beyond the newest ``max_entries``.
+
+    ``upto``: consider only entries up to this id (the prune as it would have run when that entry
+    was written; the tracker defers its store prunes to the next batch).
+    """
     e, b = tbl(WaveEntryRow), tbl(WaveBandRow)
-    old = select(e.c.id).where(e.c.time < before)
+    scope = [e.c.id <= upto] if upto is not None else []
+    old = select(e.c.id).where(e.c.time < before, *scope)
     conn.execute(delete(b).where(b.c.entry_id.in_(old)))
-    removed = conn.execute(delete(e).where(e.c.time < before)).rowcount or 0
-    total = conn.execute(select(func.count()).select_from(e)).scalar_one()
+    removed = conn.execute(delete(e).where(e.c.time < before, *scope)).rowcount or 0
+    total = conn.execute(select(func.count()).select_from(e).where(*scope)).scalar_one()
     if total > max_entries:
-        edge = conn.execute(select(e.c.id).order_by(e.c.id.desc()).offset(max_entries).limit(1)).scalar_one_or_none()
+        newest = select(e.c.id).where(*scope).order_by(e.c.id.desc()).offset(max_entries).limit(1)
+        edge = conn.execute(newest).scalar_one_or_none()
         if edge is not None:
             conn.execute(delete(b).where(b.c.entry_id <= edge))
             removed += conn.execute(delete(e).where(e.c.id <= edge)).rowcount or 0
