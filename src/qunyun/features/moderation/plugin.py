@@ -155,6 +155,7 @@ class ModerationPlugin:
     def __init__(self) -> None:
         self.trusted = TrustedCache()
         self._trackers: dict[str, WaveTracker] = {}
+        self._last_tracker: tuple[ModerationSettings, WaveTracker] | None = None
         self._floods: dict[str, Any] = {}
         self._cfg_cache: tuple[int, str, ModerationSettings] | None = None
         self._groups: dict[tuple[str, str], _GroupState] = {}
@@ -210,10 +211,15 @@ class ModerationPlugin:
         return cfg  # type: ignore[no-any-return]
 
     def tracker(self, cfg: ModerationSettings) -> WaveTracker:
+        """The wave tracker of these settings (one per distinct ``waves`` section; asked per message)."""
+        last = self._last_tracker
+        if last is not None and last[0] is cfg:
+            return last[1]
         k = cfg.waves.model_dump_json()
         tr = self._trackers.get(k)
         if tr is None:
             tr = self._trackers[k] = WaveTracker(cfg.waves)
+        self._last_tracker = (cfg, tr)
         return tr
 
     def flood(self, cfg: ModerationSettings) -> Any:
