@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,18 @@ def test_chinese_model_split(monkeypatch: pytest.MonkeyPatch, spam_data: Path) -
     assert np.isclose(both[1], model.vectorizer.decision(texts[1:2], model.coef, model.intercept)[0])
     monkeypatch.setattr(classifier, "ZH_SPLIT", False)
     assert classifier.fit(samples).zh is None
+
+
+def test_eval_cli_cv_json_and_bad_folds(tmp_path: Path, spam_data: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qunyun.features.moderation.cli import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["eval", "--cv", "1"], env={"QUNYUN_LANG": "en"})
+    assert bad.exit_code == 2 and "at least 2 folds" in bad.output
+    directory = _small_dir(tmp_path, spam_data, per_label=15)
+    ok = runner.invoke(app, ["eval", "--data", str(directory), "--json", "--cv", "2"])
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["cv"]["folds"] == 2 and set(doc["cv"]["sets"]) == set(doc["sets"]) == {"zh_qq", "en_sms"}

@@ -226,12 +226,12 @@ def eval_(
     from .evaluate import cross_validate, evaluate
 
     lang = _lang(ctx)
+    if cv == 1:
+        _fail(t("spam.cv_folds", lang))
+        return
     try:
         result = evaluate(data)
         if cv:
-            if cv < 2:
-                _fail(t("spam.cv_folds", lang))
-                return
             result["cv"] = cross_validate(data, folds=cv)
     except DataMissingError as exc:
         _fail(t("spam.data_missing", lang, error=str(exc)))
