@@ -535,26 +535,8 @@ class ModerationPlugin:
 
     def _flag(self, conn: Connection, ctx: Context, community: Community, verdict: Verdict, newcomer: bool) -> int:
         """A review entry with no action: a human decides ("spam" then applies the ladder)."""
-        ev = ctx.event
-        return create_review(
-            conn,
-            created_at=ctx.now,
-            kind="message",
-            platform=ev.platform,
-            community=community.key,
-            group_id=ev.group_id,
-            user_id=ev.user_id,
-            user_name=ev.user_name,
-            message_id=ev.message_id,
-            text=ev.plain_text(),
-            score=verdict.score,
-            model_score=verdict.model_score,
-            reasons=list(verdict.reasons),
-            evidence={**_evidence(verdict, newcomer), "flag": True},
-            step="flag",
-            actions=[],
-            dry_run=ctx.dry_run,
-        )
+        evidence = {**_evidence(verdict, newcomer), "flag": True}
+        return _message_review(conn, ctx, community, verdict, evidence, step="flag", actions=[])
 
     def _ladder_actions(
         self,
@@ -568,23 +550,7 @@ class ModerationPlugin:
     ) -> list[Action]:
         ev = ctx.event
         evidence = _evidence(verdict, newcomer)
-        review_id = create_review(
-            conn,
-            created_at=ctx.now,
-            kind="message",
-            platform=ev.platform,
-            community=community.key,
-            group_id=ev.group_id,
-            user_id=ev.user_id,
-            user_name=ev.user_name,
-            message_id=ev.message_id,
-            text=ev.plain_text(),
-            score=verdict.score,
-            model_score=verdict.model_score,
-            reasons=list(verdict.reasons),
-            evidence=evidence,
-            dry_run=ctx.dry_run,
-        )
+        review_id = _message_review(conn, ctx, community, verdict, evidence)
         decision = escalate(
             conn,
             cfg.ladder,
@@ -827,3 +793,28 @@ def retrain_job(app: Any) -> bool:
         else:
             conn.execute(kv.insert().values(key="moderation.retrain", value=value, updated_at=utcnow()))
     return True
+
+
+def _message_review(
+    conn: Connection, ctx: Context, community: Community, verdict: Verdict, evidence: dict[str, Any], **extra: Any
+) -> int:
+    """The review-queue entry for the message of ``ctx`` (flagged, or acted on by the ladder)."""
+    ev = ctx.event
+    return create_review(
+        conn,
+        created_at=ctx.now,
+        kind="message",
+        platform=ev.platform,
+        community=community.key,
+        group_id=ev.group_id,
+        user_id=ev.user_id,
+        user_name=ev.user_name,
+        message_id=ev.message_id,
+        text=ev.plain_text(),
+        score=verdict.score,
+        model_score=verdict.model_score,
+        reasons=list(verdict.reasons),
+        evidence=evidence,
+        dry_run=ctx.dry_run,
+        **extra,
+    )
