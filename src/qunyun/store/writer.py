@@ -303,11 +303,13 @@ def _update_groups(conn: Connection, events: Sequence[Event]) -> None:
     conn.execute(stmt, rows)
 
 
-def _least(conn: Connection, a: Any, b: Any) -> Any:
+def least(conn: Connection, a: Any, b: Any) -> Any:
+    """SQL ``LEAST`` on every backend (SQLite spells it as the two-argument ``min``)."""
     return func.min(a, b) if conn.dialect.name == "sqlite" else func.least(a, b)
 
 
-def _greatest(conn: Connection, a: Any, b: Any) -> Any:
+def greatest(conn: Connection, a: Any, b: Any) -> Any:
+    """SQL ``GREATEST`` on every backend (SQLite: two-argument ``max``)."""
     return func.max(a, b) if conn.dialect.name == "sqlite" else func.greatest(a, b)
 
 
@@ -374,15 +376,15 @@ def _update_members(conn: Connection, events: Sequence[Event]) -> None:
         set_={
             "user_name": func.coalesce(ex.user_name, c.user_name),
             "messages": c.messages + ex.messages,
-            "first_seen": _least(conn, func.coalesce(c.first_seen, ex.first_seen), ex.first_seen),
-            "last_seen": _greatest(conn, func.coalesce(c.last_seen, ex.last_seen), ex.last_seen),
-            "last_spoke": _greatest(
+            "first_seen": least(conn, func.coalesce(c.first_seen, ex.first_seen), ex.first_seen),
+            "last_seen": greatest(conn, func.coalesce(c.last_seen, ex.last_seen), ex.last_seen),
+            "last_spoke": greatest(
                 conn, func.coalesce(c.last_spoke, ex.last_spoke), func.coalesce(ex.last_spoke, c.last_spoke)
             ),
-            "joined_at": _greatest(
+            "joined_at": greatest(
                 conn, func.coalesce(c.joined_at, ex.joined_at), func.coalesce(ex.joined_at, c.joined_at)
             ),
-            "left_at": _greatest(conn, func.coalesce(c.left_at, ex.left_at), func.coalesce(ex.left_at, c.left_at)),
+            "left_at": greatest(conn, func.coalesce(c.left_at, ex.left_at), func.coalesce(ex.left_at, c.left_at)),
             # a join/leave newer than what we knew decides the status; plain messages keep it
             "status": literal_column("CASE WHEN excluded.joined_at IS NULL AND excluded.left_at IS NULL "
                                      "THEN members.status ELSE excluded.status END"),

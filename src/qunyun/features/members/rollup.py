@@ -26,7 +26,7 @@ from qunyun.features.members.tables import (
     table,
 )
 from qunyun.store.tables import EventRow
-from qunyun.store.writer import _dialect_insert
+from qunyun.store.writer import _dialect_insert, greatest, least
 
 #: rows per upsert: member_daily has 25 columns and SQLite allows 32766 bound variables
 CHUNK = 1000
@@ -40,14 +40,6 @@ _ZERO = timedelta(0)
 
 def is_question(text: str | None) -> bool:
     return bool(text) and _QUESTION.search(text or "") is not None
-
-
-def _least(conn: Connection, a: Any, b: Any) -> Any:
-    return func.min(a, b) if conn.dialect.name == "sqlite" else func.least(a, b)
-
-
-def _greatest(conn: Connection, a: Any, b: Any) -> Any:
-    return func.max(a, b) if conn.dialect.name == "sqlite" else func.greatest(a, b)
 
 
 _IDX = {name: i for i, name in enumerate(ROLLUP_COUNTERS)}
@@ -253,13 +245,13 @@ def upsert_daily(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         + ex.active_minutes
         - case((c.last_minute == ex.first_minute, literal_column("1")), else_=literal_column("0"))
     )
-    set_["first_minute"] = _least(
+    set_["first_minute"] = least(
         conn, func.coalesce(c.first_minute, ex.first_minute), func.coalesce(ex.first_minute, c.first_minute)
     )
-    set_["last_minute"] = _greatest(
+    set_["last_minute"] = greatest(
         conn, func.coalesce(c.last_minute, ex.last_minute), func.coalesce(ex.last_minute, c.last_minute)
     )
-    set_["last_spoke"] = _greatest(
+    set_["last_spoke"] = greatest(
         conn, func.coalesce(c.last_spoke, ex.last_spoke), func.coalesce(ex.last_spoke, c.last_spoke)
     )
     stmt = ins.on_conflict_do_update(index_elements=["platform", "group_id", "user_id", "day"], set_=set_)
