@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -41,6 +42,7 @@ def _dialect_insert(conn: Connection, table: Any) -> Any:
     raise NotImplementedError(f"database dialect {conn.dialect.name} is not supported")
 
 
+@cache
 def _time_param(dialect: str) -> Callable[[datetime], Any]:
     """How a timezone-aware datetime is bound: UTC text on SQLite (as UTCDateTime stores it).
 
@@ -143,28 +145,27 @@ def write_events(conn: Connection, events: Sequence[Event]) -> WriteResult:
     return _write_generic(conn, events)
 
 
-def _dedupe(events: Sequence[Event], skip: set[tuple[str, str, str]]) -> list[Event]:
+def _dedupe(events: Sequence[Event]) -> list[Event]:
+    """The first event of each key, in order (a batch may repeat an event)."""
     seen: set[tuple[str, str, str]] = set()
     out = []
     for ev in events:
         key = ev.key
-        if key in skip or key in seen:
+        if key in seen:
             continue
         seen.add(key)
         out.append(ev)
     return out
 
 
-def _insert_events(conn: Connection, events: Sequence[Event]) -> int:
+def _insert_events_sqlite(conn: Connection, events: Sequence[Event]) -> int:
+    """One ``executemany`` of INSERT OR IGNORE (positional parameters); returns the rows written."""
     ins = _dialect_insert(conn, tbl(EventRow))
     stmt = ins.on_conflict_do_nothing(index_elements=["platform", "group_id", "message_id"])
     sql, order, _ = _compile(conn, "events", stmt, _EVENT_COLUMNS)
     assert order == _EVENT_COLUMNS, order
-    ts = _time_param(conn.dialect.name)
-    params: list[Any] = [event_params(ev, ts) for ev in events]
-    if not conn.dialect.positional:
-        params = [dict(zip(_EVENT_COLUMNS, p, strict=True)) for p in params]
-    return _executemany(conn, sql, params)
+    ts = _time_param("sqlite")
+    return _executemany(conn, sql, [event_params(ev, ts) for ev in events])
 
 
 def _write_generic(conn: Connection, events: Sequence[Event]) -> WriteResult:
@@ -174,7 +175,7 @@ def _write_generic(conn: Connection, events: Sequence[Event]) -> WriteResult:
     exactly which keys were new, even with concurrent writers — no look-up before, no race after.
     """
     result = WriteResult()
-    candidates = _dedupe(events, set())
+    candidates = _dedupe(events)
     if not candidates:
         return result
     e = tbl(EventRow)
@@ -183,9 +184,10 @@ def _write_generic(conn: Connection, events: Sequence[Event]) -> WriteResult:
         .on_conflict_do_nothing(index_elements=["platform", "group_id", "message_id"])
         .returning(e.c.platform, e.c.group_id, e.c.message_id)
     )
+    ts = _time_param(conn.dialect.name)
     new: set[tuple[str, str, str]] = set()
     for start in range(0, len(candidates), CHUNK):
-        rows = [dict(zip(_EVENT_COLUMNS, event_params(ev, _identity), strict=True))
+        rows = [dict(zip(_EVENT_COLUMNS, event_params(ev, ts), strict=True))
                 for ev in candidates[start : start + CHUNK]]
         new.update((r[0], r[1], r[2]) for r in conn.execute(stmt, rows))
     result.inserted = [ev for ev in candidates if ev.key in new]
@@ -198,10 +200,6 @@ def _write_generic(conn: Connection, events: Sequence[Event]) -> WriteResult:
     return result
 
 
-def _identity(value: datetime) -> datetime:
-    return value
-
-
 def _write_sqlite(conn: Connection, events: Sequence[Event]) -> WriteResult:
     """SQLite: insert-or-ignore first, then learn what was new from the rowid range.
 
@@ -210,10 +208,10 @@ def _write_sqlite(conn: Connection, events: Sequence[Event]) -> WriteResult:
     that range, which is far cheaper than doing it row by row in Python.
     """
     result = WriteResult()
-    candidates = _dedupe(events, set())
+    candidates = _dedupe(events)
     if not candidates:
         return result
-    written = _insert_events(conn, candidates)
+    written = _insert_events_sqlite(conn, candidates)
     e = tbl(EventRow)
     if written <= 0:
         result.duplicates = len(events)
