@@ -55,6 +55,8 @@ GROUPS = [
     GroupSpec("wecom", "wrOgQhDgAA1", "新人交流群", "newcomer", None, 500, 0.13, 0.5),
 ]
 
+GROUPS_BY_ID = {g.group_id: g for g in GROUPS}
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
     "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
@@ -143,7 +145,6 @@ def _people(rng: random.Random, n: int) -> list[Person]:
 
 
 def _assign(rng: random.Random, people: list[Person], until: int) -> None:
-    by_id = {g.group_id: g for g in GROUPS}
     for p in people:
         if p.kind in ("staff", "spammer"):
             p.groups = [g.group_id for g in GROUPS]
@@ -155,7 +156,7 @@ def _assign(rng: random.Random, people: list[Person], until: int) -> None:
             if not p.groups:
                 p.groups.append(rng.choice([g.group_id for g in GROUPS if g.tier != "一群"]))
         for gid in p.groups:
-            g = by_id[gid]
+            g = GROUPS_BY_ID[gid]
             if p.kind == "staff":
                 day = g.start_day
             elif p.kind == "spammer":
@@ -253,9 +254,6 @@ def generate(seed: int = 7, scale: float = 1.0, end: date | None = None) -> Iter
                                       rng.choice(SPAM).format(n=rng.randint(1, 9)), t))
         day_events.sort(key=lambda e: e.time)
         yield from day_events
-
-
-GROUPS_BY_ID = {g.group_id: g for g in GROUPS}
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
