@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qunyun.features.moderation import classifier
@@ -15,7 +16,7 @@ from qunyun.features.moderation.evaluate import prf
 from .conftest import FIXTURES
 
 #: held-out F1 floors (rules + model); measured values are in docs/moderation.md
-F1_FLOOR = {"zh_qq": 0.90, "en_sms": 0.94, "tg": 0.92}
+F1_FLOOR = {"zh_qq": 0.91, "en_sms": 0.95, "tg": 0.93}
 
 
 def test_split_is_stratified_and_reproducible(spam_data: Path) -> None:
@@ -37,9 +38,7 @@ def test_heldout_f1(holdout_model: classifier.SpamModel, spam_data: Path) -> Non
 
 
 @pytest.mark.parametrize("fixture", ["zh_other_platform", "zh_sms_style", "zh_wechat_blind", "irc_ham"])
-def test_rules_carry_other_platform_spam_and_spare_ham(
-    holdout_model: classifier.SpamModel, fixture: str
-) -> None:
+def test_rules_carry_other_platform_spam_and_spare_ham(holdout_model: classifier.SpamModel, fixture: str) -> None:
     """Hand-written WeChat-style ads (obfuscated handles) and link-heavy tech chat."""
     with (FIXTURES / f"{fixture}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -93,3 +92,57 @@ def test_memory_of_known_spam_and_operator_ham(tmp_path: Path) -> None:
 def test_missing_data_dir_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match=str(tmp_path / "nope")):
         data_dir(tmp_path / "nope")
+
+
+def test_word_symbols_are_words_not_positions() -> None:
+    """A word gets the same symbol wherever it stands; spaces are no words; 0 marks documents."""
+    import numpy as np
+
+    from qunyun.features.moderation.features import HashedWordTfidf
+
+    codes = HashedWordTfidf().codes(["能 启动游戏的人", "", "游戏的 人"])
+    docs = np.split(codes, np.flatnonzero(codes == 0))
+    words = [d[1:].tolist() for d in docs if d.size > 1]
+    assert len(words) == 2 and len(codes[codes == 0]) == 4  # two texts with words, one empty
+    first, second = words
+    assert set(second) <= set(first)  # 游戏 / 的 / 人 are shared, whatever their offsets
+    assert 0 not in first + second and len(first) == len(set(first)) == 5
+
+
+def test_word_model_is_part_of_the_model(holdout_model: classifier.SpamModel) -> None:
+    assert holdout_model.words is not None and holdout_model.word_weight == classifier.WORD_WEIGHT
+    texts = classifier.model_texts(["出一个vape 20r 有意者私聊", "今天作业写完了吗"])
+    blended = holdout_model.logit_normalized(texts)
+    chars = np.clip(holdout_model._char_logit(texts), -classifier.PART_CLIP, classifier.PART_CLIP)
+    words = np.clip(holdout_model.words.logit(texts), -classifier.PART_CLIP, classifier.PART_CLIP)
+    w = holdout_model.word_weight
+    assert np.allclose(blended, (1 - w) * chars + w * words)
+    assert blended[0] > 0 > blended[1]
+
+
+def test_chat_ham_is_a_fixed_sample_disjoint_from_the_probe(spam_data: Path) -> None:
+    from qunyun.features.moderation.dataset import CHAT_HAM_N, chat_ham, chat_probe
+
+    ham = chat_ham(spam_data)
+    if not ham:
+        pytest.skip("the shared IRC log is not next to the spam data")
+    assert len(ham) == CHAT_HAM_N and {s.label for s in ham} == {"ham"} and {s.source for s in ham} == {"chat"}
+    assert [s.text for s in chat_ham(spam_data)] == [s.text for s in ham]
+    probe = chat_probe(spam_data, n=5000)
+    assert len(probe) == 5000
+    # the probe is other messages (a text can repeat in the log, so compare positions, not texts)
+    from qunyun.features.moderation.dataset import _chat_order, chat_messages
+
+    order = _chat_order(len(chat_messages(spam_data)), 42)
+    assert not set(order[:CHAT_HAM_N]) & set(order[CHAT_HAM_N : CHAT_HAM_N + 5000])
+
+
+def test_ordinary_tech_chat_is_not_spam(holdout_model: classifier.SpamModel, spam_data: Path) -> None:
+    """Out-of-domain ham: unseen #ubuntu messages are almost never flagged (0.12 % measured)."""
+    from qunyun.features.moderation.dataset import chat_probe
+
+    probe = chat_probe(spam_data, n=5000)
+    if not probe:
+        pytest.skip("the shared IRC log is not next to the spam data")
+    flagged = sum(v.is_spam for v in Detector(model=holdout_model).detect_many(probe))
+    assert flagged / len(probe) < 0.005, flagged

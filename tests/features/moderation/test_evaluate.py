@@ -42,12 +42,12 @@ def test_cross_validate_reads_only_the_train_part(tmp_path: Path, spam_data: Pat
 
 
 def test_unseen_ngrams_weight(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``UNSEEN_IDF = 0`` drops n-grams never seen in training from the row norm (as a vocabulary
+    """``unseen_idf = 0`` drops n-grams never seen in training from the row norm (as a vocabulary
     would); the default 1.0 gives them the largest IDF (the recipe CV and held-out disagree on)."""
     texts = ["free prize call now", "see you at lunch"]
     coef = np.zeros(1 << 12)
     vec = features.HashedCharTfidf((1, 3), 12).fit(texts)
-    monkeypatch.setattr(features, "UNSEEN_IDF", 0.0)
+    monkeypatch.setattr(features.HashedCharTfidf, "unseen_idf", 0.0)
     vec0 = features.HashedCharTfidf((1, 3), 12).fit(texts)
     assert vec.idf is not None and vec0.idf is not None
     seen = vec0.idf > 0
@@ -70,7 +70,7 @@ def test_chinese_model_split(monkeypatch: pytest.MonkeyPatch, spam_data: Path) -
     model = classifier.fit(samples)
     assert model.zh is not None and model.meta["n_zh"] > 0
     texts = classifier.model_texts(["加我微信领红包 vx123456", "free entry call now", "晚上吃啥"])
-    both = model.logit_normalized(texts)
+    both = model._char_logit(texts)
     assert np.isclose(both[0], model.zh.logit(texts[:1])[0])
     assert np.isclose(both[1], model.vectorizer.decision(texts[1:2], model.coef, model.intercept)[0])
     monkeypatch.setattr(classifier, "ZH_SPLIT", False)

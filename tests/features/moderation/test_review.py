@@ -171,9 +171,7 @@ def test_bad_decisions_are_refused_with_a_clear_error(db: Database) -> None:
         decide(db, rid, "ham", actor="y", cfg=ReviewConfig(), dry_run=False, now=BASE_TIME)
 
 
-def test_cli_review_decide_and_rules(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_review_decide_and_rules(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qunyun.cli.main import app
 
     monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "feedback.csv"))

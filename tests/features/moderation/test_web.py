@@ -50,9 +50,7 @@ def mod_app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 def _review_ids(qapp: QunyunApp) -> dict[str, int]:
     with qapp.db.engine.connect() as conn:
-        rows = conn.execute(
-            select(tbl(ReviewRow).c.id, tbl(ReviewRow).c.kind, tbl(ReviewRow).c.user_id)
-        ).all()
+        rows = conn.execute(select(tbl(ReviewRow).c.id, tbl(ReviewRow).c.kind, tbl(ReviewRow).c.user_id)).all()
     return {f"{kind}:{user}": rid for rid, kind, user in rows}
 
 
@@ -98,9 +96,7 @@ def test_api_review_queue_decision_and_rules(mod_app: QunyunApp) -> None:
 
         incidents = client.get("/api/v1/moderation/incidents", headers=viewer).json()
         assert incidents["total"] == 1 and incidents["incidents"][0]["status"] == "dismissed"
-        inc = client.get(
-            f"/api/v1/moderation/incidents/{incidents['incidents'][0]['id']}", headers=viewer
-        ).json()
+        inc = client.get(f"/api/v1/moderation/incidents/{incidents['incidents'][0]['id']}", headers=viewer).json()
         assert len(inc["copies"]) == 3 and inc["senders"] == ["s2"]
 
         added = client.post(
@@ -161,9 +157,7 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         after = client.get(ok.headers["location"])
         assert f"#{rid}" in after.text  # the flash names the review
         with qapp.db.engine.connect() as conn:
-            status = conn.execute(
-                select(tbl(ReviewRow).c.status).where(tbl(ReviewRow).c.id == rid)
-            ).scalar_one()
+            status = conn.execute(select(tbl(ReviewRow).c.status).where(tbl(ReviewRow).c.id == rid)).scalar_one()
         assert status == "spam"
 
         inc = client.get("/moderation/incidents")

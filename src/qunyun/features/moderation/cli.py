@@ -166,8 +166,10 @@ def check(
         return
     out = Console()
     color = "red" if verdict.is_spam else "green"
-    out.print(f"[bold {color}]{t('spam.label.' + verdict.label, lang)}[/] ({verdict.label})  "
-              f"{t('spam.score', lang)} {verdict.score:.4f}")
+    out.print(
+        f"[bold {color}]{t('spam.label.' + verdict.label, lang)}[/] ({verdict.label})  "
+        f"{t('spam.score', lang)} {verdict.score:.4f}"
+    )
     out.print(f"{t('spam.reasons', lang)}: {', '.join(verdict.reasons) or '-'}", highlight=False)
     if evidence:
         for f in verdict.findings:

@@ -31,6 +31,9 @@ UNSEEN_IDF = 1.0
 class HashedCharTfidf:
     """Char n-grams (with boundary marks) → hashed TF × IDF, rows scaled to unit occurrence norm."""
 
+    #: see :data:`UNSEEN_IDF`
+    unseen_idf = UNSEEN_IDF
+
     def __init__(self, ngram_range: tuple[int, int] = (1, 4), bits: int = 20) -> None:
         self.ngram_range = ngram_range
         self.bits = bits
@@ -42,10 +45,17 @@ class HashedCharTfidf:
     def n_features(self) -> int:
         return 1 << self.bits
 
+    def codes(self, texts: Sequence[str]) -> np.ndarray:
+        """The batch as one array of symbols, 0 before, between and after the documents.
+
+        Here a symbol is a code point; :class:`HashedWordTfidf` makes it a word.
+        """
+        joined = "\x00" + "\x00".join(t[:MAX_CHARS].replace("\x00", " ") for t in texts) + "\x00"
+        return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
     def _per_n(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(doc, bucket)`` arrays of the n-gram occurrences, one pair per n."""
-        joined = "\x00" + "\x00".join(t[:MAX_CHARS].replace("\x00", " ") for t in texts) + "\x00"
-        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        cp = self.codes(texts)
         length = cp.shape[0]
         is_sep = cp == 0
         # c[k] = number of separators in joined[:k]
@@ -90,7 +100,7 @@ class HashedCharTfidf:
         # train part raises F1 on every set (QQ ads model-only 0.853 → 0.877, rules+model 0.887 →
         # 0.896) but trades precision for recall, and the held-out QQ F1 fell (0.912 → 0.878), so
         # it stays off; see docs/moderation.md "Recipe experiments"
-        idf[df == 0] = UNSEEN_IDF * idf.max()
+        idf[df == 0] = self.unseen_idf * idf.max()
         self.idf = idf
         return self
 
@@ -146,3 +156,83 @@ class HashedCharTfidf:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_weights", None)
+
+
+class HashedWordTfidf(HashedCharTfidf):
+    """Word 1-2-grams (词 n-gram): jieba's dictionary segmentation, then the same hashed TF-IDF.
+
+    Each word becomes one symbol (a 32-bit polynomial hash of its characters, computed for the
+    whole batch at once), so the n-gram, IDF and scoring code above is reused as it is. Words
+    see what char 1-3-grams cannot (``工具箱``, ``开端``, ``包月`` as units, and the word next to
+    them); averaged with the char model it raises QQ-ads F1 by about 0.02 (see ``classifier``).
+
+    Segmentation is ``rjieba`` (Rust bindings of jieba-rs, jieba's dictionary and algorithm):
+    the same words as ``jieba.lcut`` on our data at ~16x the speed (330k vs 20k QQ messages
+    per second), which batch classification needs.
+    """
+
+    #: a word never seen in training carries no weight (as in a fitted vocabulary): most words of
+    #: a new message are unseen, and with the char model's default they would drown the known
+    #: ones (8 re-splits: QQ F1 0.900 with 1.0, 0.912 with 0.3, 0.917 with 0)
+    unseen_idf = 0.0
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), bits: int = 20) -> None:
+        super().__init__(ngram_range, bits)
+
+    def codes(self, texts: Sequence[str]) -> np.ndarray:
+        import rjieba
+
+        texts = _clean(texts)
+        # words are separated by \x01, documents by \x00; every loop here runs in C
+        joined = "\x00" + "\x00".join(map("\x01".join, map(rjieba.cut, texts))) + "\x00"
+        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        return _word_symbols(cp)
+
+
+def _clean(texts: Sequence[str]) -> Sequence[str]:
+    """Texts cut to :data:`MAX_CHARS` without the two separator characters (rarely needed: one
+    scan of the whole batch decides)."""
+    if max(map(len, texts), default=0) > MAX_CHARS:
+        texts = [t[:MAX_CHARS] for t in texts]
+    if "\x00" in "".join(texts) or "\x01" in "".join(texts):
+        texts = [t.replace("\x00", " ").replace("\x01", " ") for t in texts]
+    return texts
+
+
+#: inverse of the FNV prime modulo 2**32 (odd numbers are invertible there)
+_P_INV = np.uint32(pow(int(_P), -1, 1 << 32))
+#: the symbol of a one-space "word" (Σ cp·P^(t+1) for " ")
+_SPACE = np.uint32((32 * int(_P)) % (1 << 32))
+
+
+def _word_symbols(cp: np.ndarray) -> np.ndarray:
+    """Code points with \x00/\x01 separators → one non-zero symbol per word, 0 between documents.
+
+    The hash of ``cp[i:j]`` is ``Σ cp[i+t]·P^(t+1)`` (mod 2**32), computed from prefix sums of
+    ``cp[k]·P^(k+1)`` scaled back by ``P^-i``, so every word of the batch is hashed in one pass.
+    """
+    n = cp.shape[0]
+    with np.errstate(over="ignore"):
+        pw = np.cumprod(np.full(n, _P, dtype=np.uint32), dtype=np.uint32)  # P^1 … P^n
+        inv = np.empty(n, dtype=np.uint32)
+        inv[0] = 1
+        if n > 1:
+            inv[1:] = np.cumprod(np.full(n - 1, _P_INV, dtype=np.uint32), dtype=np.uint32)  # P^-k
+        prefix = np.zeros(n + 1, dtype=np.uint32)
+        np.cumsum(cp * pw, out=prefix[1:], dtype=np.uint32)
+        seps = np.flatnonzero(cp <= 1)
+        start = seps[:-1] + 1
+        end = seps[1:]
+        words = (prefix[end] - prefix[start]) * inv[start]
+    words[words == 0] = 1  # 0 is reserved for the document boundary
+    word = end > start
+    word &= words != _SPACE  # whitespace is not a word (the model input has single spaces only)
+    # interleave: [boundary?, word?] per separator, keeping document boundaries and non-empty words
+    out = np.zeros(2 * start.shape[0] + 1, dtype=np.uint32)
+    keep = np.zeros(out.shape[0], dtype=bool)
+    is_doc = cp[seps] == 0
+    keep[0 : 2 * start.shape[0] : 2] = is_doc[:-1]
+    out[1::2] = words
+    keep[1::2] = word
+    keep[-1] = True  # the closing boundary
+    return out[keep]

@@ -251,9 +251,7 @@ def escalate(
     if message_id:
         dz, de = both("moderation.reason.delete", codes=code_text, score=f"{score:.2f}")
         actions.append(
-            delete_action(
-                platform, group_id, message_id, Reason(zh=dz, en=de, evidence=reason.evidence), SOURCE
-            )
+            delete_action(platform, group_id, message_id, Reason(zh=dz, en=de, evidence=reason.evidence), SOURCE)
         )
     actions.extend(
         step_actions(

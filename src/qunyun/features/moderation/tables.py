@@ -226,9 +226,7 @@ class Community:
 def community_of(conn: Connection, platform: str, group_id: str) -> Community:
     """The community of ``platform:group_id`` and every group in it (this group included)."""
     g, c = GroupRow.__table__, CommunityRow.__table__
-    row = conn.execute(
-        select(g.c.community_id).where(g.c.platform == platform, g.c.group_id == group_id)
-    ).first()
+    row = conn.execute(select(g.c.community_id).where(g.c.platform == platform, g.c.group_id == group_id)).first()
     cid = row[0] if row is not None else None
     same = g.c.community_id == cid if cid is not None else g.c.community_id.is_(None)
     q = select(g.c.group_id).where(g.c.platform == platform, same).order_by(g.c.group_id)
