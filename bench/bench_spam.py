@@ -1,8 +1,10 @@
 """Batch speed and held-out F1 of spam detection; prints one JSON object.
 
-``make bench`` runs every ``bench/bench_*.py``. Speed: ``detect_many`` over the shared messages
-(all three sets, repeated to ``N`` messages; no de-duplication anywhere) in chunks like
-``qunyun spam classify`` uses, in one process and split over two (``workers=2``).
+``make bench`` runs every ``bench/bench_*.py``. Speed: ``label_many`` (what ``qunyun spam classify``
+writes: label, score, reasons) over the shared messages (all three sets, repeated to ``N``
+messages; no de-duplication anywhere) in 20,000-message batches, in one process and split over
+two (``workers=2``); ``detect_many`` (full verdict objects, one process) for reference; and the
+whole ``qunyun spam classify`` command on a CSV of the same ``N`` rows, start-up included.
 F1: :func:`qunyun.features.moderation.evaluate.evaluate` (held-out 20 %, seed 42) plus the
 hand-written other-platform fixture in ``tests/features/moderation/fixtures``.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +29,30 @@ CHUNK = 20_000
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "features" / "moderation" / "fixtures"
 
 
+def _classify_cli(corpus: list[str]) -> dict[str, float]:
+    """Wall time of the whole ``qunyun spam classify`` command (Python start-up, plugin imports,
+    model load, CSV in and out) on ``len(corpus)`` rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "text"])
+            w.writerows(enumerate(corpus))
+        cmd = [sys.executable, "-m", "qunyun", "spam", "classify", "--input", str(src), "--output", str(dst)]
+        t0 = time.perf_counter()
+        subprocess.run([*cmd, "--no-progress"], check=True, capture_output=True)
+        seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([*cmd[:4], "check", "x", "--json"], check=True, capture_output=True)
+        startup = time.perf_counter() - t0
+    return {
+        "classify_cli_seconds": round(seconds, 2),
+        "classify_cli_rows_per_s": round(len(corpus) / seconds),
+        "cli_startup_seconds": round(startup, 2),
+        "classify_cli_rows_per_s_after_startup": round(len(corpus) / max(1e-9, seconds - startup)),
+    }
+
+
 def main() -> None:
     directory = data_dir()
     texts = [s.text for samples in load_sets(directory).values() for s in samples]
@@ -32,15 +60,20 @@ def main() -> None:
     det = Detector(model=classifier.get_model(directory))
     speed: dict[str, float] = {}
     for workers in (1, 2):
-        det.detect_many(corpus[:CHUNK], workers=workers)  # warm-up (and fork the worker)
+        det.label_many(corpus[:CHUNK], workers=workers)  # warm-up (and fork the worker)
         t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, N, CHUNK):
-            det.detect_many(corpus[i : i + CHUNK], workers=workers)
+            det.label_many(corpus[i : i + CHUNK], workers=workers)
         seconds = time.perf_counter() - t0
         speed[f"msgs_per_s_{workers}proc"] = round(N / seconds)
         if workers == 1:
             # CPU time of this process: what the code costs, whatever else the machine runs
             speed["msgs_per_cpu_s_1proc"] = round(N / (time.process_time() - c0))
+    t0 = time.perf_counter()
+    for i in range(0, N, CHUNK):
+        det.detect_many(corpus[i : i + CHUNK])
+    speed["detect_many_msgs_per_s_1proc"] = round(N / (time.perf_counter() - t0))
+    speed.update(_classify_cli(corpus))
     result = evaluate(directory)
     out = {
         "bench": "spam",

@@ -87,3 +87,28 @@ def test_parallel_workers_match_single_process() -> None:
         (v.label, round(v.score, 9), v.reasons) for v in single
     ]
     assert 1 <= auto_workers() <= 2
+
+
+def test_label_many_and_label_chunks_match_detect_many() -> None:
+    """The columnar bulk form gives the same decisions, in one process, two, and pipelined."""
+    from qunyun.features.moderation.detector import PARALLEL_MIN, get_detector
+
+    base = ["hello", "vx: abc123 兼职", "see https://help.ubuntu.com", "加群 123456789 出售", "ok 👍", ""]
+    texts = [f"{t} {i % 89}" for i, t in enumerate(base * (2 * PARALLEL_MIN // len(base) + 1))]
+    det = get_detector()
+    want = [(v.is_spam, round(v.score, 9), ";".join(v.reasons)) for v in det.detect_many(texts)]
+    for workers in (1, 2):
+        labels = det.label_many(texts, workers=workers)
+        assert len(labels) == len(texts)
+        got = list(zip(labels.spam, [round(s, 9) for s in labels.scores], labels.reasons, strict=True))
+        assert got == want
+        chunks = [(i, texts[i : i + 1000]) for i in range(0, len(texts), 1000)]
+        piped = list(det.label_chunks(iter(chunks), workers=workers))
+        assert [i for i, _ in piped] == [i for i, _ in chunks]  # order kept
+        flat = [
+            (sp, round(sc, 9), why)
+            for _, lab in piped
+            for sp, sc, why in zip(lab.spam, lab.scores, lab.reasons, strict=True)
+        ]
+        assert flat == want
+    assert det.label_many([]).spam == []

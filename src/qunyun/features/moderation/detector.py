@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from .rules import Finding, ImageInput, RuleSet, mention_findings, qr_findings, 
 
 if TYPE_CHECKING:
     from qunyun.events import Event
+
+T = TypeVar("T")
 
 #: log-odds used for the model's part when the model is switched off (a prior: most chat is ham)
 NO_MODEL_LOGIT = -2.0
@@ -62,6 +65,24 @@ class Verdict:
             out["findings"] = [{"code": f.code, "weight": f.weight, "evidence": f.evidence} for f in self.findings]
             out["model_score"] = None if self.model_score is None else round(self.model_score, 4)
         return out
+
+
+@dataclass(slots=True)
+class Labels:
+    """Bulk decisions as columns (see :meth:`Detector.label_many`)."""
+
+    spam: list[bool]
+    scores: list[float]
+    #: reason codes per message, ``;``-joined (``contact:wechat;keyword:加微信;model:0.93``)
+    reasons: list[str]
+
+    def __len__(self) -> int:
+        return len(self.spam)
+
+    def extend(self, other: Labels) -> None:
+        self.spam.extend(other.spam)
+        self.scores.extend(other.scores)
+        self.reasons.extend(other.reasons)
 
 
 @dataclass
@@ -138,17 +159,83 @@ class Detector:
 
         ``workers > 1`` splits a large batch (no contexts) over forked worker processes: the
         regex and normalization passes hold the GIL, so processes, not threads, use the second
-        core. Meant for bulk jobs (``qunyun spam classify``), not for a server's event loop.
+        core. Meant for bulk jobs, not for a server's event loop; :meth:`label_many` is the
+        cheaper form when only label, score and reasons are needed.
         """
-        n = len(texts)
-        if n == 0:
+        if not texts:
             return []
-        if workers > 1 and contexts is None and n >= 2 * PARALLEL_MIN and _can_fork():
-            return self._detect_parallel(list(texts), workers)
+        if workers > 1 and contexts is None and len(texts) >= 2 * PARALLEL_MIN and _can_fork():
+            return self._parallel(list(texts), workers, "detect_many", list.extend)
+        spam, scores, findings, model_p = self._score(texts, contexts)
+        if model_p is None:
+            return [
+                Verdict("spam" if sp else "ham", sc, _reasons(fs) if fs else [], tuple(fs), None)
+                for sp, sc, fs in zip(spam, scores, findings, strict=True)
+            ]
+        mps = model_p.tolist()
+        tags = _model_tags(model_p)
+        return [
+            Verdict("spam" if sp else "ham", sc, [*_reasons(fs), tag] if fs else [tag], tuple(fs), mp)
+            for sp, sc, fs, mp, tag in zip(spam, scores, findings, mps, tags, strict=True)
+        ]
+
+    def label_many(self, texts: Sequence[str], *, workers: int = 1) -> Labels:
+        """Label, score and ``;``-joined reasons of many texts, as columns (批量分类).
+
+        The same decisions as :meth:`detect_many` without the per-message objects: what
+        ``qunyun spam classify`` writes. Columns of strings and floats cost little to send back
+        from a worker process (10,000 :class:`Verdict` objects take ~140 ms to pickle and unpickle,
+        half as long as scoring them), so this is the form that scales to two cores.
+        """
+        if not texts:
+            return Labels([], [], [])
+        if workers > 1 and len(texts) >= 2 * PARALLEL_MIN and _can_fork():
+            return self._parallel(list(texts), workers, "label_many", Labels.extend)
+        spam, scores, findings, model_p = self._score(texts, None)
+        if model_p is None:
+            reasons = [";".join(_reasons(fs)) if fs else "" for fs in findings]
+        else:
+            reasons = [
+                ";".join([*_reasons(fs), tag]) if fs else tag
+                for fs, tag in zip(findings, _model_tags(model_p), strict=True)
+            ]
+        return Labels(spam, scores, reasons)
+
+    def label_chunks(self, chunks: Iterable[tuple[T, list[str]]], *, workers: int = 1) -> Iterator[tuple[T, Labels]]:
+        """``(payload, texts)`` chunks in, ``(payload, labels)`` out, in order (流水线).
+
+        With ``workers > 1`` every chunk is scored in a forked worker while this process reads
+        the next ones and writes the finished ones (``qunyun spam classify``: CSV parsing and
+        writing overlap the scoring instead of waiting for it). At most ``2 × workers`` chunks are
+        in flight, so memory stays flat however long the input is.
+        """
+        if workers <= 1 or not _can_fork():
+            for payload, texts in chunks:
+                yield payload, self.label_many(texts)
+            return
+        if self.config.use_model:
+            _ = self.model  # loaded before forking: the workers share it
+        pool = _pool(self, workers)
+        pending: deque[tuple[T, Any]] = deque()
+        for payload, texts in chunks:
+            pending.append((payload, pool.submit(_worker_call, id(self), "label_many", texts)))
+            if len(pending) >= 2 * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+    def _score(
+        self, texts: Sequence[str], contexts: Sequence[DetectContext | None] | None
+    ) -> tuple[list[bool], list[float], list[list[Finding]], np.ndarray | None]:
+        """Spam flags, scores, findings and model probabilities (``None`` without a model)."""
+        n = len(texts)
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         cfg = self.config
         norm, comp = normalize_batch(texts)
         findings = self.rules.scan_normalized(norm, comp, n)
+        model_p: np.ndarray | None
         if cfg.use_model and cfg.model_weight > 0:
             model = self.model
             raw = model.logit_normalized(norm.split(SEP))
@@ -179,30 +266,19 @@ class Detector:
                 z[i] += rule_logit(fs)
         scores_arr = 1.0 / (1.0 + np.exp(-z))
         spam = (scores_arr >= (cfg.threshold if thresholds is None else thresholds)).tolist()
-        scores = scores_arr.tolist()
-        # per-message work below is only building the result objects
-        if model_p is None:
-            return [
-                Verdict("spam" if sp else "ham", sc, _reasons(fs) if fs else [], tuple(fs), None)
-                for sp, sc, fs in zip(spam, scores, findings, strict=True)
-            ]
-        mps = model_p.tolist()
-        tags = [_MODEL_TAGS[k] for k in np.rint(model_p * 100).astype(np.int64).tolist()]
-        return [
-            Verdict("spam" if sp else "ham", sc, [*_reasons(fs), tag] if fs else [tag], tuple(fs), mp)
-            for sp, sc, fs, mp, tag in zip(spam, scores, findings, mps, tags, strict=True)
-        ]
+        return spam, scores_arr.tolist(), findings, model_p
 
-    def _detect_parallel(self, texts: list[str], workers: int) -> list[Verdict]:
+    def _parallel(self, texts: list[str], workers: int, method: str, merge: Any) -> Any:
+        """Score ``texts`` in ``workers`` parts: the first here, the others in forked workers."""
         if self.config.use_model:
             _ = self.model  # load (or train) the model before forking, so workers share it
         pool = _pool(self, workers - 1)
         size = -(-len(texts) // workers)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        futures = [pool.submit(_worker_detect, id(self), c) for c in chunks[1:]]
-        out = self.detect_many(chunks[0])
+        futures = [pool.submit(_worker_call, id(self), method, c) for c in chunks[1:]]
+        out = getattr(self, method)(chunks[0])
         for f in futures:
-            out.extend(f.result())
+            merge(out, f.result())
         return out
 
     def _with_context(self, fs: list[Finding], ctx: DetectContext) -> list[Finding]:
@@ -237,13 +313,17 @@ _pools: dict[tuple[int, int], Any] = {}
 
 
 def auto_workers(limit: int = 2) -> int:
-    """Processes worth using now: up to ``limit`` cores, minus what other work keeps busy."""
-    cpus = os.cpu_count() or 1
+    """Processes for a bulk job: the CPUs this process may run on, at most ``limit``.
+
+    Not reduced by the load average: the 1-minute average still counts work that has just
+    ended (a previous job), which made ``spam classify`` run on one core on an idle machine;
+    and when the cores really are busy, one extra worker costs little (chunks are pipelined).
+    """
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average (Windows)
-        busy = 0.0
-    return max(1, min(limit, cpus, int(cpus - busy + 0.5)))
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - no affinity API (macOS, Windows)
+        cpus = os.cpu_count() or 1
+    return max(1, min(limit, cpus))
 
 
 def _can_fork() -> bool:
@@ -267,8 +347,12 @@ def _pool(det: Detector, n: int) -> Any:
     return pool
 
 
-def _worker_detect(key: int, texts: list[str]) -> list[Verdict]:
-    return _forked[key].detect_many(texts)
+def _worker_call(key: int, method: str, texts: list[str]) -> Any:
+    return getattr(_forked[key], method)(texts)
+
+
+def _model_tags(model_p: np.ndarray) -> list[str]:
+    return [_MODEL_TAGS[k] for k in np.rint(model_p * 100).astype(np.int64).tolist()]
 
 
 _detectors: dict[str, Detector] = {}
