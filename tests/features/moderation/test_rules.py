@@ -119,3 +119,30 @@ def test_qr_decode_bytes_and_path(tmp_path: Path) -> None:
 )
 def test_qr_findings(content: str, code: str) -> None:
     assert [f.code for f in qr_findings([_qr_png(content)], SpamRulesConfig())] == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("科学上网 月付15元 TG：@vpnfast_cn", "contact:telegram", ""),
+        ("纸飞机 @abc_shop88 私聊", "contact:telegram", ""),
+        ("I use tg @ home", "", "contact:telegram"),  # no handle after the @
+        ("点击 etc-up. xyz 进行认证", "url:risky", ""),  # hidden *and* a throw-away TLD
+        ("官网 abc. com 查询", "url:obfuscated", "url:risky"),
+        ("小心刷单诈骗，千万别信", "context:warning", ""),
+    ],
+)
+def test_handles_hidden_links_and_warnings(text: str, present: str, absent: str) -> None:
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found
+
+
+def test_a_scam_warning_demotes_the_scam_vocabulary_but_not_handles() -> None:
+    warning = rule_logit(RuleSet().scan("小心刷单诈骗！先垫付后返佣金，我同事被骗了"))
+    ad = rule_logit(RuleSet().scan("刷单日结，先垫付后返佣金"))
+    assert warning < 2.0 < ad
+    # a "防骗" disguise keeps the weight of its WeChat handle
+    assert rule_logit(RuleSet().scan("防骗提醒：加微信 vx123456 领取")) > 5.0

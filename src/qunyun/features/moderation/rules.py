@@ -49,6 +49,7 @@ W_URL_OBFUSCATED = 2.0  # http:xxx without //, "abc. top", wwwabc: hiding a link
 W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找我)
 W_OFFER = 2.5  # a message that opens with a trade offer: 出一个…, 收一张…, 出号, 卖vape…
 W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
+W_WARNING = -3.0  # a member warning others about a scam (小心刷单诈骗, 我被骗了): the vocabulary is the scam's
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
 #: weak keywords only count together; their sum is capped
@@ -116,6 +117,12 @@ _RE_URL = re.compile(
     r"(?:https?://|www\.)[^\s\x00<>\"'，。！？）)】]+"
     rf"|(?<![a-z0-9@.\-_])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
 )
+#: a Telegram handle given as a contact (TG: @abc_123, 飞机 @abc_123, telegram：@abc_123)
+_RE_TG_HANDLE = re.compile(
+    r"(?:(?<![a-z])tg|telegram|纸飞机|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*@[a-z][a-z0-9_]{4,31}"
+)
+#: words of someone warning about a scam, not running one
+_RE_WARNING = re.compile(r"被骗|骗了|骗子|千万别信|别上当|不要上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
@@ -325,6 +332,9 @@ class RuleSet:
                 i = bisect_right(norm_starts, k) - 1
                 evidence = norm[max(norm_starts[i], k - 12) : m.end()]
                 out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, evidence))
+                tld = glue.lstrip(".。点 ")
+                if tld in _RISKY_TLDS:  # a throw-away domain *and* hidden from filters
+                    out[i].append(Finding("url:risky", W_URL_RISKY, evidence))
         if hinted:
             parts = norm.split(SEP)
             for i in sorted(hinted):
@@ -358,7 +368,13 @@ class RuleSet:
             verb = t.group(0) if t is not None else ("出" if norm.startswith("出", norm_starts[i]) else "")
             if verb:  # 出… at the start of a message is "selling …" in group-trade slang
                 out[i].append(Finding("trade:price", W_TRADE, f"{verb} {m.group(0)}"))
+        for m in _RE_WARNING.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("context:warning", W_WARNING, m.group(0)))
         if "@" in norm:
+            for m in _RE_TG_HANDLE.finditer(norm):
+                i = bisect_right(norm_starts, m.start()) - 1
+                out[i].append(Finding("contact:telegram", W_CONTACT, m.group(0)))
             for m in _RE_MENTION_ALL.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1
                 out[i].append(Finding("mention:all", W_MENTION_ALL, m.group(0)))
@@ -400,20 +416,26 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     """Sum of finding weights with caps: weak and medium keywords only add up so far.
 
     A contact handle (WeChat/QQ/phone) next to any solicitation keyword earns the combo bonus,
-    so ``vx: abc123 兼职`` is spam even when the model has never seen such text.
+    so ``vx: abc123 兼职`` is spam even when the model has never seen such text. A scam warning
+    (``context:warning``: 被骗, 千万别信 …) subtracts and demotes strong keywords to medium ones;
+    handles, links and QR codes keep their full weight (a "防骗" ad with a WeChat ID is spam).
     """
     total = 0.0
     weak = medium = 0.0
     seen: set[str] = set()
     has_contact = has_phone = False
     solicit = 0.0
+    # someone warning about a scam quotes its vocabulary: strong words count as medium ones then
+    warned = any(f.code == "context:warning" for f in findings)
     for f in findings:
         if f.code in seen:
             continue
         seen.add(f.code)
         if f.code.startswith("keyword:"):
             solicit += f.weight
-            if f.weight <= kw.WEAK:
+            if warned and f.weight > kw.MEDIUM:
+                medium += kw.MEDIUM
+            elif f.weight <= kw.WEAK:
                 weak += f.weight
             elif f.weight <= kw.MEDIUM:
                 medium += f.weight
