@@ -253,6 +253,10 @@ def eval_(
             f"{f['precision']:.3f}", f"{f['recall']:.3f}", f"[bold]{f['f1']:.3f}[/]",
         )  # fmt: skip
     Console().print(table)
+    chat = result.get("chat_false_positives")
+    if chat:
+        rate = f"{chat['rate']:.2%}"
+        Console().print(t("spam.eval_chat_fp", lang, n=chat["n"], flagged=chat["flagged"], rate=rate), highlight=False)
 
 
 def main() -> None:  # pragma: no cover - ``python -m qunyun.features.moderation.cli``
