@@ -146,3 +146,18 @@ def test_a_scam_warning_demotes_the_scam_vocabulary_but_not_handles() -> None:
     assert warning < 2.0 < ad
     # a "防骗" disguise keeps the weight of its WeChat handle
     assert rule_logit(RuleSet().scan("防骗提醒：加微信 vx123456 领取")) > 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Text RALLY LE to 61200 (25p), see pack", "sms:shortcode"),
+        ("txt STOP to 87239 to end", "sms:shortcode"),
+        ("call 09061701461 to claim", "sms:premium"),
+        ("I sent the file to 12345 people", ""),  # a 5-digit number without the shape
+        ("port 12345 is open, connect to 12345", ""),
+    ],
+)
+def test_premium_rate_sms_shapes(text: str, code: str) -> None:
+    found = {c for c in codes(text) if c.startswith("sms:")}
+    assert found == ({code} if code else set()), found
