@@ -107,13 +107,13 @@ _RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
 _RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
 _RE_PRICE_R = re.compile(r"\d ?r(?:mb)?(?![a-z])")
 #: a trade offer at the start of a message (group-trade slang: 出 = selling, 收 = buying)
-_RE_OFFER = re.compile(r"(?:出|收|卖|求购|收购|出售)(?:一个|个|一张|张|一台|台|号|[a-z0-9])")
+#: (at the start of a message of the joined batch, i.e. after SEP: one C-level pass)
+_RE_OFFER_START = re.compile(r"\x00((?:出|收|卖|求购|收购|出售)(?:一个|个|一张|张|一台|台|号|[a-z0-9]))")
 #: an income claim (the lure of 兼职/刷单/副业 ads)
 _RE_INCOME = re.compile(
     r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
     r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
 )
-_OFFER_FIRST = frozenset("出收卖求")
 _RE_TRADE = re.compile(
     r"出售|出一个|出个|出号|收购|卖|售价|购买|代购|找我|需要的|私聊|特价|低价|包月|月卡|永久|终身|秒结"
 )
@@ -121,10 +121,10 @@ _RE_URL = re.compile(
     r"(?:https?://|www\.)[^\s\x00<>\"'，。！？）)】]+"
     rf"|(?<![a-z0-9@.\-_])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLDS})(?![a-z0-9])(?:[/:][^\s\x00<>\"'，。！？）)】]*)?"
 )
-#: a Telegram handle given as a contact (TG: @abc_123, 飞机 @abc_123, telegram：@abc_123)
-_RE_TG_HANDLE = re.compile(
-    r"(?:(?<![a-z])tg|telegram|纸飞机|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*@[a-z][a-z0-9_]{4,31}"
-)
+#: a Telegram handle given as a contact (TG: @abc_123, 飞机 @abc_123, telegram：@abc_123): the
+#: handle is found first (the pattern starts with the literal "@"), the words before it second
+_RE_AT_HANDLE = re.compile(r"@[a-z][a-z0-9_]{4,31}")
+_RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
 #: words of someone warning about a scam, not running one
 _RE_WARNING = re.compile(r"被骗|骗了|骗子|千万别信|别上当|不要上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
@@ -362,12 +362,9 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
-        for i, start in enumerate(norm_starts):
-            ch = norm[start : start + 1]
-            if ch in _OFFER_FIRST:
-                m = _RE_OFFER.match(norm, start)
-                if m is not None:
-                    out[i].append(Finding("trade:offer", W_OFFER, m.group(0)))
+        for m in _RE_OFFER_START.finditer(SEP + norm):  # position p here is p - 1 in norm
+            i = bisect_right(norm_starts, m.start(1) - 1) - 1
+            out[i].append(Finding("trade:offer", W_OFFER, m.group(1)))
         for m in _RE_INCOME.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
@@ -386,9 +383,11 @@ class RuleSet:
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("context:warning", W_WARNING, m.group(0)))
         if "@" in norm:
-            for m in _RE_TG_HANDLE.finditer(norm):
+            for m in _RE_AT_HANDLE.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1
-                out[i].append(Finding("contact:telegram", W_CONTACT, m.group(0)))
+                before = norm[max(norm_starts[i], m.start() - 16) : m.start()]
+                if _RE_TG_CTX.search(before):
+                    out[i].append(Finding("contact:telegram", W_CONTACT, before.strip() + m.group(0)))
             for m in _RE_MENTION_ALL.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1
                 out[i].append(Finding("mention:all", W_MENTION_ALL, m.group(0)))
