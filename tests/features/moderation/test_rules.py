@@ -161,3 +161,12 @@ def test_a_scam_warning_demotes_the_scam_vocabulary_but_not_handles() -> None:
 def test_premium_rate_sms_shapes(text: str, code: str) -> None:
     found = {c for c in codes(text) if c.startswith("sms:")}
     assert found == ({code} if code else set()), found
+
+
+def test_trade_rules_can_be_switched_off_for_a_neighbourhood_group() -> None:
+    """出一台电饭煲 100元 is an ad in a game-trade QQ group and an ordinary sale in a 业主群."""
+    text = "出一台九成新的电饭煲，100元，自提"
+    assert {"trade:offer", "trade:price"} <= codes(text)
+    cfg = ModerationConfig.model_validate({"groups": {"yezhu": {"trade_rules": False}}})
+    assert not {c for c in codes(text, cfg.for_group("yezhu")) if c.startswith("trade:")}
+    assert "trade:offer" in codes(text, cfg.for_group("other"))

@@ -64,6 +64,9 @@ class SpamRulesConfig(BaseModel):
     repeat_seconds: float = Field(default=600.0, gt=0)
     #: decode QR codes in images (二维码)
     qr_scan: bool = True
+    #: the trade rules (``trade:price``, ``trade:offer``: 出一台…100元, 收一张卡): on for chat groups
+    #: where selling is advertising; off for a 业主群 or second-hand group where neighbours trade
+    trade_rules: bool = True
 
 
 class ModerationConfig(BaseModel):

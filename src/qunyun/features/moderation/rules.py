@@ -362,14 +362,15 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
-        for m in _RE_OFFER_START.finditer(SEP + norm):  # position p here is p - 1 in norm
+        trade = self.config.trade_rules
+        for m in _RE_OFFER_START.finditer(SEP + norm) if trade else ():  # position p here is p - 1 in norm
             i = bisect_right(norm_starts, m.start(1) - 1) - 1
             out[i].append(Finding("trade:offer", W_OFFER, m.group(1)))
         for m in _RE_INCOME.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
         priced: set[int] = set()
-        for m in _price_hits(norm):
+        for m in _price_hits(norm) if trade else ():
             i = bisect_right(norm_starts, m.start()) - 1
             if i in priced:
                 continue
