@@ -30,3 +30,28 @@ def test_guide_example_runs(tmp_path: Path) -> None:
     assert actions[0].text and actions[0].text.startswith("欢迎")
     (tmp_path / "again").mkdir()
     namespace["test_greets"](tmp_path / "again")  # type: ignore[operator]
+
+
+def test_cli_start_imports_no_web_stack() -> None:
+    """Routers are registered lazily: building the CLI (every ``qunyun`` command) imports neither
+    FastAPI nor the page modules, and the web app still gets every plugin's routes."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qunyun.cli.main\n"
+        "names = ('fastapi', 'networkx', 'datasketch', 'qunyun.features.members.web')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"imported at CLI start: {out}"
+
+
+def test_lazy_router_resolves_when_the_app_is_built() -> None:
+    from qunyun.engine.plugins import lazy_router, resolve_router
+
+    factory = lazy_router("qunyun.features.moderation.web")
+    router = resolve_router(factory)
+    assert hasattr(router, "routes") and router.routes
+    assert resolve_router(router) is router

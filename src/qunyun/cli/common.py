@@ -5,18 +5,21 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qunyun.app import QunyunApp, open_app
 from qunyun.config import ConfigError
 from qunyun.i18n import t
-from qunyun.store import queries
-from qunyun.store.queries import GroupRef
+
+if TYPE_CHECKING:
+    # the app (engine, store, Alembic) is imported when a command opens it: commands that never
+    # touch the database (``spam check``, ``--help``) start without it
+    from qunyun.app import QunyunApp
+    from qunyun.store.queries import GroupRef
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,6 +40,8 @@ def get_app() -> QunyunApp:
     """The app for this CLI invocation (opened once, schema migrated)."""
     if STATE._app is None:
         try:
+            from qunyun.app import open_app
+
             STATE._app = open_app(config=STATE.config, db_url=STATE.db_url)
         except ConfigError as exc:
             fail(f"{t('error.config', STATE.lang)}: {exc}")
@@ -49,6 +54,8 @@ def tr(key: str, **params: Any) -> str:
 
 def group_ref(spec: str) -> GroupRef:
     """A ``--group`` value (id, ``platform:id`` or name) → the group, or a clear error and exit 2."""
+    from qunyun.store import queries
+
     app_ = get_app()
     with app_.db.engine.connect() as conn:
         try:

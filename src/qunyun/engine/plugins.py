@@ -154,11 +154,18 @@ class Registry:
         self.cli_commands.append((name, fn))
 
     def add_web_router(self, router: Any) -> None:
-        """A FastAPI router of dashboard pages (HTML); login is enforced by the app."""
+        """A FastAPI router of dashboard pages (HTML); login is enforced by the app.
+
+        ``router`` may also be a zero-argument callable returning the router: it is called only
+        when the web app is built, so CLI commands never import FastAPI or the page modules.
+        """
         self.web_routers.append(router)
 
     def add_api_router(self, router: Any) -> None:
-        """A FastAPI router mounted under ``/api/v1``; token or session auth is enforced by the app."""
+        """A FastAPI router mounted under ``/api/v1``; token or session auth is enforced by the app.
+
+        Like :meth:`add_web_router`, a zero-argument callable returning the router is accepted.
+        """
         self.api_routers.append(router)
 
     def add_nav(self, label_key: str, path: str, *, order: int = 100, min_role: str = "viewer") -> None:
@@ -246,3 +253,21 @@ def build_registry(plugins: Iterable[Plugin] | None = None, disabled: Iterable[s
     for plugin in discover(disabled) if plugins is None else plugins:
         registry.install(plugin)
     return registry
+
+
+def lazy_router(module: str, attr: str = "router") -> Callable[[], Any]:
+    """A router factory for :meth:`Registry.add_web_router` / ``add_api_router``: imports
+    ``module`` and returns its ``attr`` when the web app is built (``lazy_router("x.web")``)."""
+
+    def load() -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)
+
+    load.__qualname__ = f"lazy_router({module}:{attr})"
+    return load
+
+
+def resolve_router(router: Any) -> Any:
+    """A registered router, or what its factory returns (routers have ``routes``, factories not)."""
+    return router if hasattr(router, "routes") else router()

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qunyun import __version__
 from qunyun.app import QunyunApp
+from qunyun.engine.plugins import resolve_router
 from qunyun.i18n import t
 from qunyun.web import api, pages
 from qunyun.web.auth import AuthGate, is_api
@@ -112,9 +113,9 @@ def create_app(qapp: QunyunApp) -> FastAPI:
     documented = [Depends(HTTPBearer(auto_error=False, description="qunyun user token NAME"))]
     app.include_router(api.router, prefix=API_PREFIX, dependencies=documented)
     for router in qapp.registry.web_routers:
-        app.include_router(router, include_in_schema=False)
+        app.include_router(resolve_router(router), include_in_schema=False)
     for router in qapp.registry.api_routers:
-        app.include_router(router, prefix=API_PREFIX, dependencies=documented)
+        app.include_router(resolve_router(router), prefix=API_PREFIX, dependencies=documented)
 
     _install_error_handlers(app)
     return app

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from qunyun.engine.plugins import Registry
+from qunyun.engine.plugins import Registry, lazy_router
 from qunyun.events import Event, utcnow
 from qunyun.features.members.config import MembersConfig
 from qunyun.features.members.rollup import project
@@ -111,14 +111,9 @@ class MembersPlugin:
         registry.add_cli_command("leaderboard", leaderboard_command)
         registry.add_template_dir(TEMPLATES)
         registry.add_nav("nav.leaderboard", "/leaderboard", order=35)
-        try:
-            from qunyun.features.members.api import router as api_router
-            from qunyun.features.members.web import router as web_router
-        except ImportError:  # the web extra is optional for a CLI-only install
-            log.debug("members web pages not loaded", exc_info=True)
-        else:
-            registry.add_web_router(web_router)
-            registry.add_api_router(api_router)
+        # routers are imported when the web app is built, not on every CLI start
+        registry.add_web_router(lazy_router("qunyun.features.members.web"))
+        registry.add_api_router(lazy_router("qunyun.features.members.api"))
 
     def config(self) -> MembersConfig:
         return members_config(getattr(self.registry, "settings", None))

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from .dataset import (
@@ -328,6 +327,8 @@ def train(
     path = model_path(directory, fb_used, holdout)
     if save:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import joblib  # imported where used: commands that never touch the model start without it
+
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         joblib.dump(model, tmp, compress=3)
         tmp.replace(path)
@@ -364,6 +365,8 @@ def get_model(data: str | os.PathLike[str] | None = None, *, holdout: bool = Fal
             return model
         if path.is_file():
             try:
+                import joblib
+
                 loaded = joblib.load(path)
                 if isinstance(loaded, SpamModel) and loaded.meta.get("recipe") == RECIPE_VERSION:
                     model = loaded

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select, tuple_, update
 
 from qunyun.actions import Action, ActionKind, Reason
+from qunyun.engine.plugins import lazy_router
 from qunyun.events import Event, EventType
 from qunyun.i18n import both
 from qunyun.store.tables import MemberRow, OutboxRow
@@ -181,16 +182,11 @@ class ModerationPlugin:
             registry.add_cli(mod_app, "moderation", "Review queue, incidents and rules. 复核队列、刷屏事件与规则")
         except ImportError:  # pragma: no cover - the CLI needs typer, always installed
             log.exception("moderation CLI not available")
-        try:
-            from .api import router as api_router
-            from .web import router as web_router
-
-            registry.add_api_router(api_router)
-            registry.add_web_router(web_router)
-            registry.add_template_dir(TEMPLATES)
-            registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
-        except ImportError:  # the web extra is not installed: the policy and CLI still work
-            log.debug("moderation web pages not available (FastAPI/web layer missing)")
+        # routers are imported when the web app is built, not on every CLI start
+        registry.add_api_router(lazy_router("qunyun.features.moderation.api"))
+        registry.add_web_router(lazy_router("qunyun.features.moderation.web"))
+        registry.add_template_dir(TEMPLATES)
+        registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
         registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=600)
         registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from qunyun.engine.plugins import Registry
+from qunyun.engine.plugins import Registry, lazy_router
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -23,13 +23,9 @@ class TiersPlugin:
         registry.add_job("tiers.removals", self.removals_job, interval_seconds=300)
         registry.add_template_dir(TEMPLATES)
         registry.add_nav("nav.tiers", "/tiers", order=36, min_role="operator")
-        try:
-            from qunyun.features.tiers.web import api_router, router
-        except ImportError:
-            log.debug("tiers web pages not loaded", exc_info=True)
-        else:
-            registry.add_web_router(router)
-            registry.add_api_router(api_router)
+        # routers are imported when the web app is built, not on every CLI start
+        registry.add_web_router(lazy_router("qunyun.features.tiers.web"))
+        registry.add_api_router(lazy_router("qunyun.features.tiers.web", "api_router"))
 
     def removals_job(self, app: Any) -> int:
         from qunyun.features.tiers.review import due_removals
