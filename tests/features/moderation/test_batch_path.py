@@ -27,7 +27,7 @@ from qunyun.testing import BASE_TIME, BotTester, join, message
 GROUPS = ["2001", "2002", "2003", "2004", "2005"]
 SPAM = "兼职日结工资，加微信 abc12345 领取名额，动动手指日赚三百"
 NORMAL = "今天的作业第三题有人会做吗？我卡在循环那里了"
-TIP = "可以私聊我，我把红包的模板发你"
+TIP = "可以私聊我，返现活动的模板发你"
 
 
 def settings() -> Settings:

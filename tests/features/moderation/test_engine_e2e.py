@@ -235,11 +235,11 @@ def test_vocabulary_alone_is_flagged_for_a_human_never_acted_on(db_url: str, fee
     ]
     b.feed_many(history)
     late = BASE_TIME + timedelta(hours=2)
-    tip = "可以私聊我，我把红包的模板发你"
+    tip = "可以私聊我，返现活动的模板发你"
     chatty = b.outcome(message(tip, group_id="5001", user_id="vet", time=late))
     assert chatty.actions == [] and chatty.stopped_by is None
     fresh = b.outcome(message(tip, group_id="5001", user_id="fresh", message_id="f1", time=late))
-    assert fresh.actions == [] and fresh.stopped_by is None  # 0.88 without hard evidence: flagged only
+    assert fresh.actions == [] and fresh.stopped_by is None  # ~0.87 without hard evidence: flagged only
     hacked = b.feed(message("加我微信 vx: fuli788 领红包", group_id="5001", user_id="vet", time=late + timedelta(1)))
     assert [a.kind for a in hacked][:1] == [ActionKind.DELETE_MESSAGE]  # a contact handle: acted on
     with b.db.engine.connect() as conn:
