@@ -213,8 +213,6 @@ class Detector:
             for payload, texts in chunks:
                 yield payload, self.label_many(texts)
             return
-        if self.config.use_model:
-            _ = self.model  # loaded before forking: the workers share it
         pool = _pool(self, workers)
         pending: deque[tuple[T, Any]] = deque()
         for payload, texts in chunks:
@@ -270,8 +268,6 @@ class Detector:
 
     def _parallel(self, texts: list[str], workers: int, method: str, merge: Any) -> Any:
         """Score ``texts`` in ``workers`` parts: the first here, the others in forked workers."""
-        if self.config.use_model:
-            _ = self.model  # load (or train) the model before forking, so workers share it
         pool = _pool(self, workers - 1)
         size = -(-len(texts) // workers)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
@@ -341,6 +337,8 @@ def _pool(det: Detector, n: int) -> Any:
     key = (id(det), n)
     pool = _pools.get(key)
     if pool is None:
+        if det.config.use_model:
+            _ = det.model  # load (or train) the model before forking, so workers share it
         _forked[id(det)] = det
         pool = _pools[key] = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
         atexit.register(pool.shutdown, wait=False, cancel_futures=True)
