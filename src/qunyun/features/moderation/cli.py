@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -123,15 +124,8 @@ def classify(
             writer.writerow(out_header)
 
             def chunks() -> Iterator[tuple[list[list[str]], list[str]]]:
-                chunk: list[list[str]] = []
-                for row in reader:
-                    if not row:
-                        continue
-                    chunk.append(row)
-                    if len(chunk) >= chunk_size:
-                        yield chunk, [r[idx] if idx < len(r) else "" for r in chunk]
-                        chunk = []
-                if chunk:
+                rows = (row for row in reader if row)  # blank lines are skipped
+                while chunk := list(islice(rows, chunk_size)):
                     yield chunk, [r[idx] if idx < len(r) else "" for r in chunk]
 
             for rows, labels in detector.label_chunks(chunks(), workers=workers):

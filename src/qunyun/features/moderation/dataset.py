@@ -122,14 +122,19 @@ def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
     return h.hexdigest()[:16]
 
 
+def _stat_key(path: Path) -> tuple[str, int, int]:
+    """Identifies one version of a file (path, size, mtime) for the caches below."""
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
 _digests: dict[tuple[str, int, int], bytes] = {}
 
 
 def _file_digest(path: Path) -> bytes:
     """SHA-256 of a file, remembered while its size and mtime stay the same (the IRC log is 5 MB
     and the model path is computed on every scoring call)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path)
     digest = _digests.get(key)
     if digest is None:
         digest = _digests[key] = hashlib.sha256(path.read_bytes()).digest()
@@ -176,8 +181,7 @@ def chat_messages(directory: Path) -> list[str]:
     path = directory / CHAT_LOG
     if not path.is_file():
         return []
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path)
     cached = _chat_cache.get(key)
     if cached is not None:
         return cached

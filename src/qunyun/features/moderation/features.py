@@ -194,7 +194,8 @@ def _clean(texts: Sequence[str]) -> Sequence[str]:
     scan of the whole batch decides)."""
     if max(map(len, texts), default=0) > MAX_CHARS:
         texts = [t[:MAX_CHARS] for t in texts]
-    if "\x00" in "".join(texts) or "\x01" in "".join(texts):
+    whole = "".join(texts)
+    if "\x00" in whole or "\x01" in whole:
         texts = [t.replace("\x00", " ").replace("\x01", " ") for t in texts]
     return texts
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from qunyun.engine.plugins import Registry, lazy_router
 
-log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 
 
