@@ -319,17 +319,7 @@ class ModerationPlugin:
             for (ev, gs, member, text, newcomer, _), verdict in zip(pending, verdicts, strict=True):
                 prep = self._decision(conn, cfg, ev, gs, member, verdict, newcomer)
                 if cfg.waves.enabled:
-                    prep.wave = WaveItem(
-                        ev.platform,
-                        gs.community.key,
-                        ev.group_id,
-                        ev.message_id,
-                        ev.user_id,
-                        ev.time,
-                        text,
-                        prep.wave_score,
-                        verdict.reasons,
-                    )
+                    prep.wave = _wave_item(ev, gs.community.key, text, prep.wave_score, verdict.reasons)
                     items.append(prep.wave)
                 out[id(ev)] = prep
             if items:
@@ -384,17 +374,7 @@ class ModerationPlugin:
             verdict = self.detector(gs).detect(text, context=context)
             prep = self._decision(conn, cfg, ev, gs, member, verdict, newcomer)
             if cfg.waves.enabled:
-                prep.wave = WaveItem(
-                    ev.platform,
-                    gs.community.key,
-                    ev.group_id,
-                    ev.message_id,
-                    ev.user_id,
-                    ev.time,
-                    text,
-                    prep.wave_score,
-                    verdict.reasons,
-                )
+                prep.wave = _wave_item(ev, gs.community.key, text, prep.wave_score, verdict.reasons)
                 self.tracker(cfg).prepare(conn, [prep.wave])
             return self._act(ctx, cfg, prep, conn)
 
@@ -814,3 +794,8 @@ def _message_review(
         dry_run=ctx.dry_run,
         **extra,
     )
+
+
+def _wave_item(ev: Event, community: str, text: str, score: float, reasons: Sequence[str]) -> WaveItem:
+    """What the wave tracker needs of one scored message (batch and single-message paths alike)."""
+    return WaveItem(ev.platform, community, ev.group_id, ev.message_id, ev.user_id, ev.time, text, score, reasons)
