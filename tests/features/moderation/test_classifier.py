@@ -148,17 +148,31 @@ def test_ordinary_tech_chat_is_not_spam(holdout_model: classifier.SpamModel, spa
     assert flagged / len(probe) < 0.005, flagged
 
 
-def test_second_blind_set_other_platforms(holdout_model: classifier.SpamModel) -> None:
-    """120 messages (60 spam / 60 ham) written by a helper session that never saw the rules:
-    WeChat/QQ/Weibo/Douyin/小红书/SMS/Telegram-style ads with evasions, and hard ham (scam warnings,
-    a school group number, neighbours selling things). First pass F1 0.870 (P 0.909, R 0.833);
-    after adding the vocabulary it exposed (微信同号, 秒批, 查开房, profile lures, TG handles,
-    hidden risky links, scam warnings) 0.967. docs/moderation.md has the details."""
-    with (FIXTURES / "zh_blind_multi_platform.csv").open(encoding="utf-8", newline="") as fh:
+BLIND_SETS = [
+    # name, rows, F1 floor, precision floor; first passes (before the rules saw the set) in the docstring
+    ("zh_blind_multi_platform", 120, 0.95, 0.93),
+    ("zh_blind_groups_comments", 160, 0.90, 0.85),
+    ("zh_blind_sms_chat", 200, 0.90, 0.88),
+]
+
+
+@pytest.mark.parametrize(("name", "n", "min_f1", "min_precision"), BLIND_SETS)
+def test_blind_sets_other_platforms(
+    holdout_model: classifier.SpamModel, name: str, n: int, min_f1: float, min_precision: float
+) -> None:
+    """Chinese spam from platforms no shared file resembles, written by helper sessions that
+    never saw the rules, with hard ham (scam warnings, group rules, a teacher's group number,
+    neighbours selling things, service notices). First passes: ``zh_blind_multi_platform``
+    (WeChat/Weibo/Douyin/小红书/SMS/Telegram ads) F1 0.870; ``zh_blind_groups_comments`` (WeChat
+    groups, 钉钉, comments, dating apps: profile lures, phishing, 杀猪盘) 0.737;
+    ``zh_blind_sms_chat`` (commercial SMS, half with numbers masked as x, plus group chat) 0.871,
+    and 0.884 with the rules added for the second set before this one was read. Each then taught
+    the rules what it exposed; the floors keep those lessons. docs/moderation.md has the details."""
+    with (FIXTURES / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 120
+    assert len(rows) == n
     verdicts = Detector(model=holdout_model).detect_many([r["text"] for r in rows])
     truth = [r["label"] == "spam" for r in rows]
     scores = prf(truth, [v.is_spam for v in verdicts])
-    assert scores["f1"] >= 0.95, scores
-    assert scores["precision"] >= 0.93, scores
+    assert scores["f1"] >= min_f1, scores
+    assert scores["precision"] >= min_precision, scores

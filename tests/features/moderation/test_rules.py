@@ -170,3 +170,40 @@ def test_trade_rules_can_be_switched_off_for_a_neighbourhood_group() -> None:
     cfg = ModerationConfig.model_validate({"groups": {"yezhu": {"trade_rules": False}}})
     assert not {c for c in codes(text, cfg.for_group("yezhu")) if c.startswith("trade:")}
     assert "trade:offer" in codes(text, cfg.for_group("other"))
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a promotion with a number to call or book, also with the digits masked as x
+        ("【某酒店】年夜饭火爆预订中，xxxx元/桌起，订餐电话：xxxx-xxxxxxx", "promo:contact", ""),
+        ("全屋定制199元起，签单送冰箱，预约：13812345678", "promo:contact", ""),
+        ("考研班早鸟价3999元，报名再送图书，咨询：010-88776655", "promo:contact", ""),
+        # a delivery (派送, 送达) is not a gift, a notice is not an ad
+        ("【快递】快递员正在为您派送包裹，预计17:00前送达，联系电话：13867251094", "context:notice", "promo:contact"),
+        ("周六羽毛球，报名电话13812345678", "", "promo:contact"),
+        ("您的验证码为539021，请勿泄露给他人", "context:notice", ""),
+        # profile lures, phishing for card data, income in words, a spoken-out dot
+        ("来我主页领皮肤", "keyword:来我主页", ""),
+        ("全套合集已整理好，链接放在我的签名档里", "keyword:在我的签名", ""),
+        ("请回复您的卡号、有效期及背面三位数字办理", "keyword:回复您的卡号", ""),
+        ("说一天能赚好几百，需要的问我", "claim:income", ""),
+        ("每天走一万步", "", "claim:income"),
+        ("想看VIP视频的搜 y y 影 视 点 cc", "url:obfuscated", ""),
+        # group rules and scam warnings quote the vocabulary they forbid
+        ("【群规】禁止发布广告、刷单兼职、网贷，违者移出", "context:warning", ""),
+        ("请大家不要点陌生人发的“领取补贴”链接，有人冒充物业", "context:warning", ""),
+    ],
+)
+def test_promotions_notices_lures_and_group_rules(text: str, present: str, absent: str) -> None:
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found
+
+
+def test_group_rules_naming_ad_types_are_not_an_ad() -> None:
+    rules_post = "【群规】本群为业主交流群，禁止发布广告、刷单兼职、网贷、保健品推销、拉人头等内容，违者直接移出群聊"
+    assert rule_logit(RuleSet().scan(rules_post)) < 2.0
+    assert rule_logit(RuleSet().scan("刷单兼职日结，网贷秒下款")) >= 4.0

@@ -51,6 +51,8 @@ W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找�
 W_OFFER = 2.5  # a message that opens with a trade offer: 出一个…, 收一张…, 出号, 卖vape…
 W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
 W_WARNING = -3.0  # a member warning others about a scam (小心刷单诈骗, 我被骗了): the vocabulary is the scam's
+W_PROMO = 2.5  # an offer (送/元起/开盘/早鸟价) with a number to call or book (电话：…): a promotion SMS
+W_NOTICE = -1.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
 #: weak keywords only count together; their sum is capped
@@ -114,6 +116,9 @@ _RE_INCOME = re.compile(
     r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
     r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
 )
+#: 一天能赚好几百, 轻松挣几千: the amount in words (no unit needed after 百/千/万); 能/可/松 right
+#: before 赚 is checked in code (a pattern that starts with 赚/挣 lets ``re`` skip ahead)
+_RE_INCOME_WORDS = re.compile(r"[赚挣](?:到|了)?好?[几一二三四五六七八九十两百千万]{1,4}(?:[元块k]|(?<=[百千万]))")
 _RE_TRADE = re.compile(
     r"出售|出一个|出个|出号|收购|卖|售价|购买|代购|找我|需要的|私聊|特价|低价|包月|月卡|永久|终身|秒结"
 )
@@ -125,8 +130,31 @@ _RE_URL = re.compile(
 #: handle is found first (the pattern starts with the literal "@"), the words before it second
 _RE_AT_HANDLE = re.compile(r"@[a-z][a-z0-9_]{4,31}")
 _RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
-#: words of someone warning about a scam, not running one
-_RE_WARNING = re.compile(r"被骗|骗了|骗子|千万别信|别上当|不要上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗")
+#: words of someone warning about a scam, not running one, or of a group rule naming what is
+#: forbidden (群规: 禁止发布广告、刷单兼职…), or of a notice telling people to keep a code secret
+_RE_WARNING = re.compile(
+    r"被骗|骗了|骗子|骗局|千万别信|千万别点|不要点|别点|别上当|不要上当|小心上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗"
+    r"|谨防|警惕|冒充|不要相信|请勿泄露|切勿泄露|不要泄露|请勿告知|请勿转发"
+    r"|禁止发|禁止广告|严禁发|严禁广告|不得发|违者"
+)
+#: a promotion's call to action with a number (订房电话：0532-88776655, 详询：xxxxxxxxxxx — anonymized
+#: data writes digits as x), and the offer words that make the message an ad (促销短信)
+_RE_CTA_NUMBER = re.compile(
+    r"(?:电话|热线|详询|咨询|预约|预定|预订|订房|订餐|订座|垂询|来电|致电|拨打|报名)"
+    r"[^0-9x\x00]{0,4}[0-9x](?:[0-9x]|[- ][0-9x]){6,14}"
+)
+_RE_OFFER_WORDS = re.compile(
+    # 送 as a gift (签单送冰箱, 充100元送50元, 再送, 送好礼), not a delivery (派送, 送达, 送上楼)
+    r"赠|[再就即加还并单元0-9x]送|送(?:[0-9x]|好礼|礼|大礼|价值|精美|免费|品牌|话费|流量)"
+    r"|元起|[0-9x]起|折|特价|优惠|促销|早鸟|限时|仅限|仅此|仅剩|限量|名额|开盘|认筹|样板间|套餐|礼包|大礼"
+    r"|直销|周年庆|店庆|会员日|换新|新品|到店|进店|免费|试听|体验课|抢购|钜惠|惊喜|火爆|热销|预订中"
+)
+#: transactional service notices (取件码, 行程已结束, 您的验证码为…): not an ad even with a number
+_RE_NOTICE = re.compile(
+    r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
+    r"|挂号成功|值机"
+)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
@@ -270,19 +298,22 @@ class RuleSet:
         comp_starts = _starts_of(comp_parts)
 
         if self._has_compact:
-            # CJK keywords: the automaton reads the non-ASCII texts only ...
-            wide = [i for i, p in enumerate(comp_parts) if not p.isascii()]
+            # CJK keywords: the automaton reads the texts with CJK characters only (Russian and
+            # other non-ASCII texts are a third of the characters of a mixed batch) ...
+            search = _CJK.search
+            wide = [i for i, p in enumerate(comp_parts) if not p.isascii() and search(p) is not None]
             if wide:
                 sub = SEP.join(comp_parts[i] for i in wide)
                 sub_starts = _starts_of([comp_parts[i] for i in wide])
                 for end, (word, weight) in self._compact_ac.iter(sub):
                     i = wide[bisect_right(sub_starts, end) - 1]
                     out[i].append(Finding(f"keyword:{word}", weight, word))
-            # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the ASCII ones
+            # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the others
             if self._compact_latin_re is not None:
+                cjk = set(wide)
                 for lm in self._compact_latin_re.finditer(comp):
                     i = bisect_right(comp_starts, lm.start()) - 1
-                    if comp_parts[i].isascii():
+                    if i not in cjk:
                         word, weight = self._compact_latin[lm.group(0)]
                         out[i].append(Finding(f"keyword:{word}", weight, word))
         if self._has_word:
@@ -342,7 +373,8 @@ class RuleSet:
             if glue[0] == "." and " " not in glue and not spaced_before:
                 continue  # an ordinary domain: the URL rules handle it
             before = norm[k - 2] if spaced_before else (norm[k - 1] if k > 0 else " ")
-            if before.isascii() and before.isalnum():
+            # 点 + a TLD is a spoken-out dot whatever comes before it (搜 y y 影 视 点 cc)
+            if (before.isascii() and before.isalnum()) or glue[0] == "点":
                 i = bisect_right(norm_starts, k) - 1
                 evidence = norm[max(norm_starts[i], k - 12) : m.end()]
                 out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, evidence))
@@ -369,6 +401,11 @@ class RuleSet:
         for m in _RE_INCOME.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
+        for m in _RE_INCOME_WORDS.finditer(norm):
+            if m.start() > 0 and norm[m.start() - 1] in "能可松":
+                i = bisect_right(norm_starts, m.start()) - 1
+                if not any(f.code == "claim:income" for f in out[i]):
+                    out[i].append(Finding("claim:income", W_INCOME, norm[m.start() - 1 : m.end()]))
         priced: set[int] = set()
         for m in _price_hits(norm) if trade else ():
             i = bisect_right(norm_starts, m.start()) - 1
@@ -380,6 +417,14 @@ class RuleSet:
             verb = t.group(0) if t is not None else ("出" if norm.startswith("出", norm_starts[i]) else "")
             if verb:  # 出… at the start of a message is "selling …" in group-trade slang
                 out[i].append(Finding("trade:price", W_TRADE, f"{verb} {m.group(0)}"))
+        for m in _RE_CTA_NUMBER.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            end = norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm)
+            if _RE_OFFER_WORDS.search(norm, norm_starts[i], end) and not any(f.code == "promo:contact" for f in out[i]):
+                out[i].append(Finding("promo:contact", W_PROMO, m.group(0)))
+        for m in _RE_NOTICE.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("context:notice", W_NOTICE, m.group(0)))
         for m in _RE_WARNING.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("context:warning", W_WARNING, m.group(0)))
