@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 
 #: joins texts in a batch; removed from input first, so it never occurs inside a text
@@ -173,12 +174,18 @@ def compact(norm_text: str) -> str:
     """Drop every non-word character (spaces, dots, emoji, punctuation, ``_``) from ``norm`` text.
 
     ``SEP`` survives, so a joined batch stays aligned. ASCII-only parts take the fast
-    ``str.translate`` path; the rest a compiled regex.
+    ``str.translate`` path, *joined* (one call: per call, ``translate`` first builds its ASCII
+    cache, which made 57,000 short calls cost 0.10 s against 0.016 s for one); the rest a
+    compiled regex.
     """
-    return SEP.join(
-        p.translate(_ASCII_DROP) if p.isascii() else _NON_WORD_NA.sub("", p).replace("_", "")
-        for p in norm_text.split(SEP)
-    )
+    if norm_text.isascii():
+        return norm_text.translate(_ASCII_DROP)
+    parts = norm_text.split(SEP)
+    is_ascii = [p.isascii() for p in parts]
+    ascii_parts = iter(SEP.join(compress(parts, is_ascii)).translate(_ASCII_DROP).split(SEP))
+    wide = [p for p, a in zip(parts, is_ascii, strict=True) if not a]
+    wide_parts = iter(_NON_WORD_NA.sub("", SEP.join(wide)).replace("_", "").split(SEP))
+    return SEP.join([next(ascii_parts) if a else next(wide_parts) for a in is_ascii])
 
 
 def normalize_batch(texts: Sequence[str]) -> tuple[str, str]:
