@@ -207,3 +207,33 @@ def test_group_rules_naming_ad_types_are_not_an_ad() -> None:
     rules_post = "【群规】本群为业主交流群，禁止发布广告、刷单兼职、网贷、保健品推销、拉人头等内容，违者直接移出群聊"
     assert rule_logit(RuleSet().scan(rules_post)) < 2.0
     assert rule_logit(RuleSet().scan("刷单兼职日结，网贷秒下款")) >= 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # commercial promotions (推广短信), digits masked as x as in anonymized corpora
+        ("永辉超市会员日：每周三猪肉x折，凭会员卡享受，退订回N", "promo:offer", ""),
+        ("红星美凯龙家具大促，满xxxx送xxxx，签单即送价值xxx元精美礼品", "promo:offer", ""),
+        ("喜讯：本店新进一批进口奶粉，买二送一", "promo:offer", ""),
+        ("超市鸡蛋打x折了", "", "promo:offer"),  # an offer alone is not an ad
+        ("据悉，国庆期间商场满xxx减xx活动带动销售额同比增长xx%", "context:news", "promo:offer"),
+        # phishing links, new-payee scams, masked phone numbers
+        ("您的社保卡已被冻结，请立即点击 http://sb-gov.xyz 核实身份", "phish:link", ""),
+        ("官网 https://www.ubuntu.com 可以下载", "", "phish:link"),
+        ("我是房东，换号了，这个月房租打到我爱人的农行卡上，户名王红", "scam:payee", ""),
+        ("联系陈先生xxxxxxxxxxx", "contact:phone", ""),
+        ("see https://example.com/xxxxxxxxxxxx", "", "contact:phone"),
+    ],
+)
+def test_promotions_phishing_and_payee_scams(text: str, present: str, absent: str) -> None:
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found
+
+
+def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
+    assert rule_logit(RuleSet().scan("记者调查发现，部分网贷平台以低息为名诱导大学生借款")) < 1.0
+    assert rule_logit(RuleSet().scan("网贷秒下款，低息")) >= 4.0

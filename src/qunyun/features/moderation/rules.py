@@ -52,6 +52,11 @@ W_OFFER = 2.5  # a message that opens with a trade offer: 出一个…, 收一�
 W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
 W_WARNING = -3.0  # a member warning others about a scam (小心刷单诈骗, 我被骗了): the vocabulary is the scam's
 W_PROMO = 2.5  # an offer (送/元起/开盘/早鸟价) with a number to call or book (电话：…): a promotion SMS
+W_PROMO_OFFER = 3.0  # an offer (x折, 满减, 开业, 招生) + one more sign: a second offer, a way to act, a seller
+W_PROMO_SIGN = 0.75  # each further sign
+W_PHISH = 2.5  # a link next to an account threat or a prize (冻结/过期/中奖 … 点击/登录)
+W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), a fake authority (涉嫌洗钱…请拨打)
+W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
 W_NOTICE = -1.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
@@ -152,8 +157,58 @@ _RE_OFFER_WORDS = re.compile(
 #: transactional service notices (取件码, 行程已结束, 您的验证码为…): not an ad even with a number
 _RE_NOTICE = re.compile(
     r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
-    r"|挂号成功|值机"
+    r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为"
 )
+#: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
+#: character (a literal, not a set: one ``[充存]`` or ``[0-9x]`` branch made this pass 20x slower);
+#: ``折`` is checked in code (x折, 五折, 折起 are offers; 骨折, 折叠 are not)
+_RE_PROMO_OFFER = re.compile(
+    r"折|低至|半价|买[0-9x一二两三]送|满[0-9x]+元?(?:[减送返]|包邮)|充[0-9x]+元?送|存[0-9x]+元?送|立减|再减"
+    r"|大酬宾|甩卖|清仓"
+    r"|送(?:好礼|礼品|精美|价值)|赠送|特惠|特价|钜惠|巨惠|惠民|优惠价|会员价|今日价|全包价|原价|现价|只要[0-9x]"
+    r"|仅需?[0-9x]|免费(?:试听|验光|体检|上门|测量|送货|试驾|评估|体验|设计|领取|重学|鉴定|检测|试学|领)"
+    r"|首月免费|免租|包教包会|保过|包过|不过退费|元(?:起|/[位人桌次只斤平月年件套盒]|一?[斤只件个位次人桌套盒])"
+    r"|每(?:平米|平方|平|人|位|只|斤|件|次|节|小时)(?:仅|只要|只需)?[0-9x]|新到|到货|新款上线|上新|新品上市"
+    r"|开业|店庆|周年庆|会员日|招生|招商中|招租|出租|办卡|火热进行|认筹|开盘|首付[0-9x一二两三]+万|月供|大促"
+    r"|感恩回馈|喜讯|好消息|团购价|秒杀|以旧换新|直补|高价回收|大量收购|打包处理|低于市场价|现货"
+)
+_OFFER_DIGITS = frozenset("0123456789x一二三四五六七八九半")
+#: ... a seller's promise (上门, 包吃包住, 货到付款, 不成功不收费) ...
+_RE_PROMO_PROMISE = re.compile(
+    r"上门(?:服务|维修|回收|安装|保洁|清洗|取货)|分钟上门|小时上门|包吃包住|包食宿|持证上岗|质量保证|现货供应|货到付款|厂家直销|产地直发|不成功不收费|不修好不收费|满意再付款"
+    r"|隐私保护|专家坐诊|包就业|可分租|价格面议|价格公道|随叫随到|现金交易|现场鉴定|全国可做|诚信经营|一站式|一条龙"
+    r"|质保|售后无忧|正品保证|名师|小班教学|一对一|急招|高薪诚聘|诚聘|招聘"
+)
+#: ... with a way to act on it (电话, 地址：, 凭此短信, 回复kt办理, 欢迎光临) ...
+_RE_PROMO_ACT = re.compile(
+    r"电话|热线|咨询|详询|垂询|报名|预约|订座|订房|订餐|地址|凭此短信|凭短信|凭本短信|回复[a-z]{1,4}(?![a-z])"
+    r"|立即下载|下载地址|期待您|欢迎[^\x00，。！,.!]{0,8}(?:光临|来电|咨询|选购|莅临|惠顾|品尝|参观|洽谈|拿货|订购|前来)"
+    r"|不见不散|速来|进店|到店|来店|来电|快来抢|来抢|下单|联系[^\x00]{0,4}[0-9x]{7}|[0-9x]{11}|退订|拒收|官网"
+    r"|www\.|https?:|点击"
+)
+#: ... or a business speaking (【签名】, 本店, 售楼处, 王经理, a shop's name at the end) ...
+_RE_PROMO_SENDER = re.compile(
+    r"【|本店|我店|我司|本公司|本院|我院|本中心|本机构|售楼处|经理|店长|顾问|客服"
+    r"|(?:店|馆|中心|公司|厂|学校|医院|机构|工作室|商行|超市|广场|先生|女士|阿姨|老师)[ 。.!！]*(?:\x00|$)"
+)
+#: ... unless it is news about one (记者, 据悉, 同比): reporting quotes the vocabulary it reports on
+_RE_NEWS = re.compile(
+    r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|新政|统计局|发布会|警方|法院|我市|我省|我区|全市|全省"
+    r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署"
+)
+#: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
+_RE_PHISH_HOOK = re.compile(
+    r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度"
+)
+_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入")
+#: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
+_RE_PAYEE = re.compile(r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号)")
+_RE_PAYEE_CTX = re.compile(r"换了?(?:手机)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话")
+#: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
+_RE_AUTHORITY = re.compile(r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉")
+_RE_AUTHORITY_ACT = re.compile(r"拨打|联系|点击|转入|转到|汇入|配合")
+#: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
+_RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
@@ -422,6 +477,8 @@ class RuleSet:
             end = norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm)
             if _RE_OFFER_WORDS.search(norm, norm_starts[i], end) and not any(f.code == "promo:contact" for f in out[i]):
                 out[i].append(Finding("promo:contact", W_PROMO, m.group(0)))
+        linked = hinted | {i for i, fs in enumerate(out) if fs and any(f.code == "url:obfuscated" for f in fs)}
+        self._scan_promotions(norm, norm_starts, out, linked)
         for m in _RE_NOTICE.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("context:notice", W_NOTICE, m.group(0)))
@@ -438,6 +495,66 @@ class RuleSet:
                 i = bisect_right(norm_starts, m.start()) - 1
                 out[i].append(Finding("mention:all", W_MENTION_ALL, m.group(0)))
         return out
+
+    @staticmethod
+    def _scan_promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: set[int]) -> None:
+        """Commercial promotions, phishing links, new-payee scams and reporting (推广短信/钓鱼/换号诈骗).
+
+        The offer pattern runs over the batch (one pass); the rest only over the few messages it
+        or a payee/masked-number pattern hits.
+        """
+
+        def bounds(i: int) -> tuple[int, int]:
+            return norm_starts[i], (norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm))
+
+        offers: dict[int, set[str]] = {}
+        for m in _RE_PROMO_OFFER.finditer(norm):
+            word, k = m.group(0), m.start()
+            if word == "折":
+                after = norm[k + 1 : k + 2]
+                if not ((k > 0 and norm[k - 1] in _OFFER_DIGITS) or after == "起" or norm[k - 1 : k] == "打"):
+                    continue
+                word = norm[max(0, k - 1) : k + 1]
+            offers.setdefault(bisect_right(norm_starts, k) - 1, set()).add(word)
+        promises = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_PROMO_PROMISE.finditer(norm)}
+        news = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_NEWS.finditer(norm)}
+        for i in sorted((offers.keys() | promises) - news):
+            lo, hi = bounds(i)
+            offer = offers.get(i, set())
+            act = _RE_PROMO_ACT.search(norm, lo, hi)
+            sender = _RE_PROMO_SENDER.search(norm, lo, hi)
+            promise = _RE_PROMO_PROMISE.search(norm, lo, hi) if i in promises else None
+            # an offer (or a seller's promise) needs one more sign of an ad: a second offer, a
+            # promise, a way to act, a business voice
+            signs = (len(offer) > 1) + (promise is not None) + (act is not None) + (sender is not None)
+            if (offer and signs) or (promise is not None and signs > 1):
+                if not offer:
+                    signs -= 1  # the promise was the first sign
+                found = [*sorted(offer)[:2], *(m.group(0).strip() for m in (promise, act, sender) if m is not None)]
+                weight = W_PROMO_OFFER + W_PROMO_SIGN * (min(signs, 3) - 1)
+                out[i].append(Finding("promo:offer", weight, " ".join(found)))
+        for i in sorted(news):
+            out[i].append(Finding("context:news", W_NEWS, ""))
+        for i in sorted(linked):
+            lo, hi = bounds(i)
+            hook = _RE_PHISH_HOOK.search(norm, lo, hi)
+            if hook is not None and _RE_PHISH_VERB.search(norm, lo, hi) is not None:
+                out[i].append(Finding("phish:link", W_PHISH, hook.group(0)))
+        for m in _RE_PAYEE.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            lo, hi = bounds(i)
+            if _RE_PAYEE_CTX.search(norm, lo, hi) is not None:
+                out[i].append(Finding("scam:payee", W_PAYEE, m.group(0)))
+        for i in sorted({bisect_right(norm_starts, m.start()) - 1 for m in _RE_AUTHORITY.finditer(norm)} - news):
+            lo, hi = bounds(i)
+            if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None:
+                out[i].append(Finding("scam:authority", W_PAYEE, ""))
+        for m in _RE_MASKED_PHONE.finditer(norm):
+            k = m.start()
+            if k == 0 or not ("a" <= norm[k - 1] <= "z"):
+                i = bisect_right(norm_starts, k) - 1
+                if not any(f.code == "contact:phone" for f in out[i]):
+                    out[i].append(Finding("contact:phone", W_PHONE, m.group(0)))
 
     def scan(self, text: str) -> list[Finding]:
         return self.scan_batch([text])[0]
@@ -485,7 +602,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     has_contact = has_phone = False
     solicit = 0.0
     # someone warning about a scam quotes its vocabulary: strong words count as medium ones then
-    warned = any(f.code == "context:warning" for f in findings)
+    warned = any(f.code in ("context:warning", "context:news") for f in findings)
     for f in findings:
         if f.code in seen:
             continue
