@@ -30,6 +30,13 @@ T = TypeVar("T")
 
 #: log-odds used for the model's part when the model is switched off (a prior: most chat is ham)
 NO_MODEL_LOGIT = -2.0
+#: rules that recognise the *shape* of an ad or a scam (a promotion with a number to call, a
+#: phishing link, a new payee) rather than its words. Where one fires, the model's "ham" counts
+#: at most this much: the model has only seen QQ-group trade, English SMS and Telegram, and is
+#: confidently wrong on Chinese commercial SMS (on four blind sets of it, the model alone reaches
+#: F1 0.08-0.12 and scores most of those ads below 0.05)
+STRUCTURAL = frozenset({"promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund"})
+STRUCTURAL_FLOOR = 2.0
 #: the same text (compact form) as known spam / as a message operators marked "not spam"
 W_MEMORY_SPAM = 4.0
 W_MEMORY_HAM = -6.0
@@ -259,8 +266,11 @@ class Detector:
                     if thresholds is None:
                         thresholds = np.full(n, cfg.threshold)
                     thresholds[i] = (ctx.config or cfg).newcomer_threshold
+        floor = -STRUCTURAL_FLOOR
         for i, fs in enumerate(findings):
             if fs:
+                if z[i] < floor and any(f.code in STRUCTURAL for f in fs):
+                    z[i] = floor
                 z[i] += rule_logit(fs)
         scores_arr = 1.0 / (1.0 + np.exp(-z))
         spam = (scores_arr >= (cfg.threshold if thresholds is None else thresholds)).tolist()
