@@ -153,6 +153,9 @@ BLIND_SETS = [
     ("zh_blind_multi_platform", 120, 0.95, 0.93),
     ("zh_blind_groups_comments", 160, 0.90, 0.85),
     ("zh_blind_sms_chat", 200, 0.90, 0.88),
+    ("zh_blind_sms_masked_a", 240, 0.92, 0.93),
+    ("zh_blind_sms_masked_b", 300, 0.88, 0.90),
+    ("zh_blind_sms_masked_c", 300, 0.91, 0.95),
 ]
 
 
@@ -166,8 +169,12 @@ def test_blind_sets_other_platforms(
     (WeChat/Weibo/Douyin/小红书/SMS/Telegram ads) F1 0.870; ``zh_blind_groups_comments`` (WeChat
     groups, 钉钉, comments, dating apps: profile lures, phishing, 杀猪盘) 0.737;
     ``zh_blind_sms_chat`` (commercial SMS, half with numbers masked as x, plus group chat) 0.871,
-    and 0.884 with the rules added for the second set before this one was read. Each then taught
-    the rules what it exposed; the floors keep those lessons. docs/moderation.md has the details."""
+    and 0.884 with the rules added for the second set before this one was read; three sets of
+    Chinese SMS as anonymized corpora publish them (every digit an x; commercial promotions and
+    scams against news sentences, personal messages and service notices: the model alone reaches
+    F1 0.08-0.12 there) 0.698, 0.695 and 0.811, each read after the rules had learnt from the one
+    before. Each then taught the rules what it exposed; the floors keep those lessons.
+    docs/moderation.md has the details."""
     with (FIXTURES / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == n

@@ -112,3 +112,22 @@ def test_label_many_and_label_chunks_match_detect_many() -> None:
         ]
         assert flat == want
     assert det.label_many([]).spam == []
+
+
+def test_structural_rules_are_not_vetoed_by_an_out_of_domain_model() -> None:
+    """The model has never seen Chinese commercial SMS and scores such ads near 0; where a rule
+    recognises the shape of an ad (promotion, quiet ad, refund scam) its "ham" counts at most -2."""
+    ads = [
+        "红星美凯龙家具大促，沙发床垫满xxxx送xxxx，签单即送价值xxx元精美礼品。",
+        "蚂蚁搬家，居民搬家、公司搬迁、钢琴搬运、长途搬家，电话：xxx-xxx-xxxx",
+        "【淘宝客服】您购买的商品因质量问题已下架，我们将为您办理双倍退款，请联系客服：0571-26839475",
+    ]
+    for text, verdict in zip(ads, detect_many(ads), strict=True):
+        assert verdict.is_spam, (text, verdict.reasons)
+    ham = [
+        "【中通快递】快递员李师傅正在为您派送包裹，联系电话：13867251094。",
+        "据悉，国庆期间全市商场满xxx减xx活动带动销售额同比增长xx%。",
+        "帮我买点鸡蛋、牛奶、面包，到了给我打电话",
+    ]
+    for text, verdict in zip(ham, detect_many(ham), strict=True):
+        assert not verdict.is_spam, (text, verdict.reasons)

@@ -237,3 +237,22 @@ def test_promotions_phishing_and_payee_scams(text: str, present: str, absent: st
 def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
     assert rule_logit(RuleSet().scan("记者调查发现，部分网贷平台以低息为名诱导大学生借款")) < 1.0
     assert rule_logit(RuleSet().scan("网贷秒下款，低息")) >= 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("【淘宝客服】您购买的商品已下架，将为您办理双倍退款，请添加客服QQ 12345678", "scam:refund", "context:notice"),
+        ("退款已到账，感谢您的耐心", "", "scam:refund"),
+        ("【北京市朝阳区人民法院】您有一张传票未领取，请速拨打xxx-xxxxxxxx转人工", "scam:authority", ""),
+        ("办证刻章，各类证件，电话xxxxxxxxxxx", "promo:offer", ""),  # a quiet ad: nobody speaks
+        ("我的新号，电话：13812345678，存一下", "", "promo:offer"),  # a person gives their number
+        ("kartonschachtel: don't post that here", "", "promo:offer"),  # a nick ending in "tel:"
+    ],
+)
+def test_quiet_ads_and_scams_dressed_as_notices(text: str, present: str, absent: str) -> None:
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found
