@@ -248,6 +248,10 @@ def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
         ("办证刻章，各类证件，电话xxxxxxxxxxx", "promo:offer", ""),  # a quiet ad: nobody speaks
         ("我的新号，电话：13812345678，存一下", "", "promo:offer"),  # a person gives their number
         ("kartonschachtel: don't post that here", "", "promo:offer"),  # a nick ending in "tel:"
+        ("做不干胶标签，快递面单、防伪标都能做，出货快，小陈xxxxxxxxxxx", "promo:offer", ""),  # signed with a number
+        ("周末的读书会改到线上了，腾讯会议号 728 361 945", "", "promo:offer"),  # a labelled number
+        ("我是房东，款项将于x个工作日内打入您的工资卡", "", "scam:payee"),
+        ("妈，我手机掉水里了，这是新号，急用钱，你先往这个卡转xxxx", "scam:payee", ""),
     ],
 )
 def test_quiet_ads_and_scams_dressed_as_notices(text: str, present: str, absent: str) -> None:

@@ -158,7 +158,7 @@ _RE_OFFER_WORDS = re.compile(
 _RE_NOTICE = re.compile(
     r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
     r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为|您购买的|您预订的|您的订单|券号"
-    r"|已到达|投递员|您的快件|您的包裹|您的邮件"
+    r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过"
 )
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
 #: character (a literal, not a set: one ``[充存]`` or ``[0-9x]`` branch made this pass 20x slower);
@@ -178,7 +178,8 @@ _OFFER_DIGITS = frozenset("0123456789x一二三四五六七八九半")
 _RE_PROMO_PROMISE = re.compile(
     r"上门(?:服务|维修|回收|安装|保洁|清洗|取货)|分钟上门|小时上门|包吃包住|包食宿|持证上岗|质量保证|现货供应|货到付款|厂家直销|产地直发|不成功不收费|不修好不收费|满意再付款"
     r"|隐私保护|专家坐诊|包就业|可分租|价格面议|价格公道|随叫随到|现金交易|现场鉴定|全国可做|诚信经营|一站式|一条龙"
-    r"|质保|售后无忧|正品保证|名师|小班教学|一对一|急招|高薪诚聘|诚聘|招聘"
+    r"|质保|售后无忧|正品保证|名师|小班教学|小班上课|一对一|急招|高薪诚聘|诚聘|招聘|批发零售|品种齐全|种类齐全"
+    r"|价格实惠|价格透明|价格优惠|出货快|当场过户|现金结款|现款|不成功退|天天发车|每日发车|上门提货|诚邀|现货充足"
 )
 #: ... with a way to act on it (电话, 地址：, 凭此短信, 回复kt办理, 欢迎光临) ...
 _RE_PROMO_ACT = re.compile(
@@ -189,8 +190,12 @@ _RE_PROMO_ACT = re.compile(
 )
 #: ... a contact field (电话：…, QQ：…, 地址：…): with a list of goods or services (、), a quiet ad
 _RE_CONTACT_FIELD = re.compile(  # flat literal branches (a group first would cost a 10x slower pass)
-    r"电话[:：]|热线[:：]|qq[:：]|手机[:：]|tel[:：]|地址[:：]|电话[0-9x]{5}|热线[0-9x]{5}|qq[0-9x]{5}"
+    r"电话[:：]|热线[:：]|qq[:：]|手机[:：]|tel[:：]|地址[:：]|电话[0-9x]{5}|热线[0-9x]{5}|qq[0-9x]{5}|回电[0-9x]{5}"
 )
+#: a message that ends with a name (or a shop) and a phone number: 张老师xxxxxxxxxxx, 天顺物流 xxx-xxxxxxxx
+#: (not a labelled number: 会议号 728361945, 单号, 取件码)
+_RE_SIGNED_NUMBER = re.compile(r"[\u4e00-\u9fff](?<![号码])(?<!id) ?[0-9x]{3,4}-?[0-9x]{3,4}-?[0-9x]{3,4}[ 。.]*$")
+_NUMBER_END = frozenset("0123456789x。. ")
 #: a person speaking or spoken to (我/你/他, family words): not the voice of an ad
 _RE_PERSONAL = re.compile(r"我|你|咱|他|她|妈|爸|哥|姐|弟|妹|老公|老婆|宝宝|大家|同学|老师")
 #: ... or a business speaking (【签名】, 本店, 售楼处, 王经理, a shop's name at the end) ...
@@ -209,14 +214,18 @@ _RE_PHISH_HOOK = re.compile(
 )
 _RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入")
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
-_RE_PAYEE = re.compile(r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号)")
+_RE_PAYEE = re.compile(
+    r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
+)
 _RE_PAYEE_CTX = re.compile(r"换了?(?:手机)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话")
 #: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
-_RE_AUTHORITY = re.compile(r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉|传票|强制执行|违章记录|未处理")
-_RE_AUTHORITY_ACT = re.compile(r"拨打|联系|点击|登录|转入|转到|汇入|配合")
+_RE_AUTHORITY = re.compile(r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉|传票|强制执行|违章记录|未处理|移交公安|异常消费")
+_RE_AUTHORITY_ACT = re.compile(r"拨打|致电|联系|点击|登录|转入|转到|汇入|配合")
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
 _RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款")
-_RE_REFUND_ACT = re.compile(r"(?:联系|添加|加|拨打)(?:官方)?客服|客服(?:qq|微信|电话|热线)?[:：]|客服qq|客服微信")
+_RE_REFUND_ACT = re.compile(
+    r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
+)
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -544,7 +553,8 @@ class RuleSet:
             offers.setdefault(bisect_right(norm_starts, k) - 1, set()).add(word)
         promises = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_PROMO_PROMISE.finditer(norm)}
         news = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_NEWS.finditer(norm)}
-        for i in sorted((offers.keys() | promises) - news):
+        notices = {i for i, fs in enumerate(out) if fs and any(f.code == "context:notice" for f in fs)}
+        for i in sorted((offers.keys() | promises) - news - notices):
             lo, hi = bounds(i)
             offer = offers.get(i, set())
             act = _RE_PROMO_ACT.search(norm, lo, hi)
@@ -562,16 +572,28 @@ class RuleSet:
         # quiet ads (no offer words): a contact field in a message that lists goods or services
         # (蚂蚁搬家，居民搬家、公司搬迁、钢琴搬运，电话：…) or speaks as nobody in particular (办证刻章，
         # 各类证件，电话…); a member giving their number says 我, reporting gives no number
+        fields: list[tuple[int, str]] = []
         for m in _RE_CONTACT_FIELD.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
-            if i in news or any(f.code in ("promo:offer", "context:notice") for f in out[i]):
-                continue
             lo, hi = bounds(i)
             prev = norm[m.start() - 1] if m.start() > lo else " "
             if m.group(0)[0].isascii() and (norm[lo:hi].isascii() or prev.isalpha()):
                 continue  # "tel:"/"qq:" in English chat, or the end of a nick (kartonschachtel:)
+            fields.append((i, m.group(0)))
+        # ... or ends with a name and a number (张老师xxxxxxxxxxx): only messages ending in a
+        # digit are searched
+        for i in range(len(norm_starts)):
+            lo, hi = bounds(i)
+            if hi - lo > 12 and norm[hi - 1] in _NUMBER_END:
+                tail = _RE_SIGNED_NUMBER.search(norm, max(lo, hi - 40), hi)
+                if tail is not None:
+                    fields.append((i, tail.group(0)))
+        for i, evidence in fields:
+            if i in news or any(f.code in ("promo:offer", "context:notice") for f in out[i]):
+                continue
+            lo, hi = bounds(i)
             if norm.count("、", lo, hi) >= 2 or _RE_PERSONAL.search(norm, lo, hi) is None:
-                out[i].append(Finding("promo:offer", W_PROMO_OFFER, "、… " + m.group(0)))
+                out[i].append(Finding("promo:offer", W_PROMO_OFFER, "… " + evidence))
         for i in sorted(news):
             out[i].append(Finding("context:news", W_NEWS, ""))
         for i in sorted(linked):
@@ -580,6 +602,8 @@ class RuleSet:
             if hook is not None and _RE_PHISH_VERB.search(norm, lo, hi) is not None:
                 out[i].append(Finding("phish:link", W_PHISH, hook.group(0)))
         for m in _RE_PAYEE.finditer(norm):
+            if "您的" in m.group(0) or "你的" in m.group(0):
+                continue  # 款项将打入您的工资卡: money to the reader's own account
             i = bisect_right(norm_starts, m.start()) - 1
             lo, hi = bounds(i)
             if _RE_PAYEE_CTX.search(norm, lo, hi) is not None:
