@@ -260,3 +260,12 @@ def test_quiet_ads_and_scams_dressed_as_notices(text: str, present: str, absent:
         assert present in found, found
     if absent:
         assert absent not in found, found
+
+
+def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
+    text = "红星美凯龙家具大促，沙发床垫满5000送800，签单即送精美礼品，电话：13812345678"
+    assert "promo:offer" in codes(text)
+    cfg = ModerationConfig.model_validate({"groups": {"deals": {"promo_rules": False}}})
+    assert not {c for c in codes(text, cfg.for_group("deals")) if c.startswith("promo:")}
+    scam = "您的社保卡已被冻结，请立即点击 http://sb-gov.xyz 核实身份"
+    assert "phish:link" in codes(scam, cfg.for_group("deals"))

@@ -67,6 +67,10 @@ class SpamRulesConfig(BaseModel):
     #: the trade rules (``trade:price``, ``trade:offer``: 出一台…100元, 收一张卡): on for chat groups
     #: where selling is advertising; off for a 业主群 or second-hand group where neighbours trade
     trade_rules: bool = True
+    #: the promotion rules (``promo:offer``, ``promo:contact``: 全场x折…电话, a shop's listing with a
+    #: number): on for chat groups and SMS; off for a deals group (拼团群, 优惠券群) whose whole
+    #: purpose is sharing promotions. The scam shapes (phishing, payees, refunds) stay on.
+    promo_rules: bool = True
 
 
 class ModerationConfig(BaseModel):

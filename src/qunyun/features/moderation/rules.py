@@ -489,9 +489,10 @@ class RuleSet:
             sub = SEP.join([parts[i] for i in wide])
             linked_sub = [j for j, i in enumerate(wide) if i in linked]
             sub_out = self._scan_chinese(sub, _starts_of([parts[i] for i in wide]), linked_sub)
+            promos = self.config.promo_rules
             for i, fs in zip(wide, sub_out, strict=True):
                 if fs:
-                    out[i].extend(fs)
+                    out[i].extend(fs if promos else [f for f in fs if not f.code.startswith("promo:")])
         if "@" in norm:
             for m in _RE_AT_HANDLE.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1
