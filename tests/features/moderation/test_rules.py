@@ -252,6 +252,9 @@ def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
         ("周末的读书会改到线上了，腾讯会议号 728 361 945", "", "promo:offer"),  # a labelled number
         ("我是房东，款项将于x个工作日内打入您的工资卡", "", "scam:payee"),
         ("妈，我手机掉水里了，这是新号，急用钱，你先往这个卡转xxxx", "scam:payee", ""),
+        ("我在外地开会不方便接电话，帮我转两万给一个客户，账号我发你", "scam:payee", ""),
+        ("特码已出，今晚必中，回复x获取。", "sms:reply", ""),
+        ("萌宠之家：纯种金毛、泰迪、柯基幼犬出售，签协议包健康", "promo:offer", ""),  # an offer and a list
     ],
 )
 def test_quiet_ads_and_scams_dressed_as_notices(text: str, present: str, absent: str) -> None:

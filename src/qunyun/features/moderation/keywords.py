@@ -53,7 +53,7 @@ ZH_STRONG = [
     # profile lures (扫我头像/点我主页) and adult chat lures
     "扫我头像", "点我头像", "头像二维码", "主页有惊喜", "在线陪聊", "真人视频", "真人陪聊",
     # VPN sellers (机场/节点 are VPN slang)
-    "机场节点", "科学上网", "私服",
+    "机场节点", "科学上网", "私服", "特码", "不准不收钱", "起名改名",
     # credit-card cash-out and repayment services (代还/垫还/养卡)
     "代还", "垫还", "养卡", "空卡",
     # asking for card data or codes: phishing (钓鱼); "请勿泄露/提供验证码" is a warning (see rules)

@@ -158,7 +158,7 @@ _RE_OFFER_WORDS = re.compile(
 _RE_NOTICE = re.compile(
     r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
     r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为|您购买的|您预订的|您的订单|券号"
-    r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过"
+    r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单"
 )
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
 #: character (a literal, not a set: one ``[充存]`` or ``[0-9x]`` branch made this pass 20x slower);
@@ -172,6 +172,8 @@ _RE_PROMO_OFFER = re.compile(
     r"|每(?:平米|平方|平|人|位|只|斤|件|次|节|小时)(?:仅|只要|只需)?[0-9x]|新到|到货|新款上线|上新|新品上市"
     r"|开业|店庆|周年庆|会员日|招生|招商中|招租|出租|办卡|火热进行|认筹|开盘|首付[0-9x一二两三]+万|月供|大促"
     r"|感恩回馈|喜讯|好消息|团购价|秒杀|以旧换新|直补|高价回收|大量收购|打包处理|低于市场价|现货"
+    r"|再送|加送|就送|即送|还送|送货上门|送货到|包接送|首单|新客|预售|特卖|让利|团购|出售|急售|转让|处理一批"
+    r"|套餐[0-9x]|套系|明码标价|先出国后付费|不准不收|满意后付款|胜诉后"
 )
 _OFFER_DIGITS = frozenset("0123456789x一二三四五六七八九半")
 #: ... a seller's promise (上门, 包吃包住, 货到付款, 不成功不收费) ...
@@ -180,6 +182,7 @@ _RE_PROMO_PROMISE = re.compile(
     r"|隐私保护|专家坐诊|包就业|可分租|价格面议|价格公道|随叫随到|现金交易|现场鉴定|全国可做|诚信经营|一站式|一条龙"
     r"|质保|售后无忧|正品保证|名师|小班教学|小班上课|一对一|急招|高薪诚聘|诚聘|招聘|批发零售|品种齐全|种类齐全"
     r"|价格实惠|价格透明|价格优惠|出货快|当场过户|现金结款|现款|不成功退|天天发车|每日发车|上门提货|诚邀|现货充足"
+    r"|专业处理|专业鉴定|专业开锁|专业维修|专业承接|专业代办|专业定制|公安备案|持健康证|经过专业培训|车型齐全|拿证快"
 )
 #: ... with a way to act on it (电话, 地址：, 凭此短信, 回复kt办理, 欢迎光临) ...
 _RE_PROMO_ACT = re.compile(
@@ -206,7 +209,8 @@ _RE_PROMO_SENDER = re.compile(
 #: ... unless it is news about one (记者, 据悉, 同比): reporting quotes the vocabulary it reports on
 _RE_NEWS = re.compile(
     r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|新政|统计局|发布会|我市|我省|我区|全市|全省"
-    r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|公安机关|不少用户|不少市民|受.{0,8}影响"
+    r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|公安机关|不少|受.{0,8}影响|共有|最终录用"
+    r"|投资者需|消费者需"
 )
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
@@ -215,17 +219,24 @@ _RE_PHISH_HOOK = re.compile(
 _RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入")
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
-    r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
+    r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号|银行)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
+    r"|(?:打|转|汇)[^\x00，。]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
 )
-_RE_PAYEE_CTX = re.compile(r"换了?(?:手机)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话")
+_RE_PAYEE_CTX = re.compile(
+    r"换了?(?:手机|卡)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话|不方便接电话|账号我发你|否则"
+)
 #: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
-_RE_AUTHORITY = re.compile(r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉|传票|强制执行|违章记录|未处理|移交公安|异常消费")
-_RE_AUTHORITY_ACT = re.compile(r"拨打|致电|联系|点击|登录|转入|转到|汇入|配合")
+_RE_AUTHORITY = re.compile(
+    r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉|传票|强制执行|违章记录|未处理|移交公安|异常消费|办理退税|可获退税"
+)
+_RE_AUTHORITY_ACT = re.compile(r"拨打|致电|联系|点击|登录|转入|转到|汇入|配合|按[0-9x]号键")
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
 _RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款")
 _RE_REFUND_ACT = re.compile(
     r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
 )
+#: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
+_RE_REPLY_CODE = re.compile(r"回复[a-z0-9]{1,4}(?:即可)?(?:获取|查看|订购|开通|领取|参与|了解|查询)|按[0-9x]号键")
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -563,7 +574,8 @@ class RuleSet:
             promise = _RE_PROMO_PROMISE.search(norm, lo, hi) if i in promises else None
             # an offer (or a seller's promise) needs one more sign of an ad: a second offer, a
             # promise, a way to act, a business voice
-            signs = (len(offer) > 1) + (promise is not None) + (act is not None) + (sender is not None)
+            listing = norm.count("、", lo, hi) >= 2
+            signs = (len(offer) > 1) + (promise is not None) + (act is not None) + (sender is not None) + listing
             if (offer and signs) or (promise is not None and signs > 1):
                 if not offer:
                     signs -= 1  # the promise was the first sign
@@ -583,10 +595,9 @@ class RuleSet:
             fields.append((i, m.group(0)))
         # ... or ends with a name and a number (张老师xxxxxxxxxxx): only messages ending in a
         # digit are searched
-        for i in range(len(norm_starts)):
-            lo, hi = bounds(i)
-            if hi - lo > 12 and norm[hi - 1] in _NUMBER_END:
-                tail = _RE_SIGNED_NUMBER.search(norm, max(lo, hi - 40), hi)
+        for i, part in enumerate(norm.split(SEP)):
+            if len(part) > 12 and part[-1] in _NUMBER_END:
+                tail = _RE_SIGNED_NUMBER.search(part, len(part) - 40 if len(part) > 40 else 0)
                 if tail is not None:
                     fields.append((i, tail.group(0)))
         for i, evidence in fields:
@@ -619,6 +630,10 @@ class RuleSet:
                 # a scam dressed as a notice (您购买的商品…): the notice context does not apply
                 out[i] = [f for f in out[i] if f.code != "context:notice"]
                 out[i].append(Finding("scam:refund", W_PAYEE, ""))
+        for m in _RE_REPLY_CODE.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            if not any(f.code == "sms:reply" for f in out[i]):
+                out[i].append(Finding("sms:reply", W_SHORTCODE, m.group(0)))
         for m in _RE_MASKED_PHONE.finditer(norm):
             k = m.start()
             if k == 0 or not ("a" <= norm[k - 1] <= "z"):
