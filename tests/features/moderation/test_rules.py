@@ -272,3 +272,24 @@ def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
     assert not {c for c in codes(text, cfg.for_group("deals")) if c.startswith("promo:")}
     scam = "您的社保卡已被冻结，请立即点击 http://sb-gov.xyz 核实身份"
     assert "phish:link" in codes(scam, cfg.for_group("deals"))
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a phishing link dressed as a courier notice: the link wins
+        ("【顺丰】您的快件因地址不详无法派送，请点击http://sf-kd.cc/qx 重新填写", "phish:link", "context:notice"),
+        ("这是那天聚会拍的照片，你看看 http://t.cn/RxaxPx", "phish:link", ""),
+        ("航班因机械故障取消，请致电xxxxxxxxxx办理改签，每位旅客可获补偿xxx元", "scam:refund", ""),
+        ("老同学，我在外地出差钱包被偷了，能先借我xxxx块吗？打我朋友卡上xxxxxxxxxxxxxxxx", "scam:payee", ""),
+        # 召开业主大会 is not 开业; reporting about an investment platform is news
+        ("物业费上调，却未召开业主大会征求意见", "", "keyword:开业"),
+        ("据报道，这家网贷平台已停止兑付，涉及投资者逾万人", "context:news", ""),
+    ],
+)
+def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, absent: str) -> None:
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found

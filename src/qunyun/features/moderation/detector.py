@@ -35,7 +35,9 @@ NO_MODEL_LOGIT = -2.0
 #: at most this much: the model has only seen QQ-group trade, English SMS and Telegram, and is
 #: confidently wrong on Chinese commercial SMS (on four blind sets of it, the model alone reaches
 #: F1 0.08-0.12 and scores most of those ads below 0.05)
-STRUCTURAL = frozenset({"promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund"})
+STRUCTURAL = frozenset(
+    {"promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund", "sms:reply"}
+)
 STRUCTURAL_FLOOR = 2.0
 #: the same text (compact form) as known spam / as a message operators marked "not spam"
 W_MEMORY_SPAM = 4.0

@@ -138,7 +138,7 @@ _RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报)[ \t]*(?:号|id
 #: words of someone warning about a scam, not running one, or of a group rule naming what is
 #: forbidden (群规: 禁止发布广告、刷单兼职…), or of a notice telling people to keep a code secret
 _RE_WARNING = re.compile(
-    r"被骗|骗了|骗子|骗局|诈骗|千万别信|千万别点|不要点|别点|别上当|不要上当|小心上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗"
+    r"被骗|骗了|骗子|骗局|诈骗|被诱导|虚假|千万别信|千万别点|不要点|别点|别上当|不要上当|小心上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗"
     r"|谨防|警惕|冒充|不要相信|请勿泄露|切勿泄露|不要泄露|请勿告知|请勿转发"
     r"|禁止发|禁止广告|严禁发|严禁广告|不得发|违者"
 )
@@ -158,7 +158,8 @@ _RE_OFFER_WORDS = re.compile(
 _RE_NOTICE = re.compile(
     r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
     r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为|您购买的|您预订的|您的订单|券号"
-    r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单"
+    r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单|如需续费|营业厅办理"
+    r"|安全检查|不收取任何费用|成功报名|报名成功|准考证"
 )
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
 #: character (a literal, not a set: one ``[充存]`` or ``[0-9x]`` branch made this pass 20x slower);
@@ -170,7 +171,7 @@ _RE_PROMO_OFFER = re.compile(
     r"|仅需?[0-9x]|免费(?:试听|验光|体检|上门|测量|送货|试驾|评估|体验|设计|领取|重学|鉴定|检测|试学|领)"
     r"|首月免费|免租|包教包会|保过|包过|不过退费|元(?:起|/[位人桌次只斤平月年件套盒]|一?[斤只件个位次人桌套盒])"
     r"|每(?:平米|平方|平|人|位|只|斤|件|次|节|小时)(?:仅|只要|只需)?[0-9x]|新到|到货|新款上线|上新|新品上市"
-    r"|开业|店庆|周年庆|会员日|招生|招商中|招租|出租|办卡|火热进行|认筹|开盘|首付[0-9x一二两三]+万|月供|大促"
+    r"|开业(?!主)|店庆|周年庆|会员日|招生|招商中|招租|出租|办卡|火热进行|认筹|开盘|首付[0-9x一二两三]+万|月供|大促"
     r"|感恩回馈|喜讯|好消息|团购价|秒杀|以旧换新|直补|高价回收|大量收购|打包处理|低于市场价|现货"
     r"|再送|加送|就送|即送|还送|送货上门|送货到|包接送|首单|新客|预售|特卖|让利|团购|出售|急售|转让|处理一批"
     r"|套餐[0-9x]|套系|明码标价|先出国后付费|不准不收|满意后付款|胜诉后"
@@ -183,6 +184,7 @@ _RE_PROMO_PROMISE = re.compile(
     r"|质保|售后无忧|正品保证|名师|小班教学|小班上课|一对一|急招|高薪诚聘|诚聘|招聘|批发零售|品种齐全|种类齐全"
     r"|价格实惠|价格透明|价格优惠|出货快|当场过户|现金结款|现款|不成功退|天天发车|每日发车|上门提货|诚邀|现货充足"
     r"|专业处理|专业鉴定|专业开锁|专业维修|专业承接|专业代办|专业定制|公安备案|持健康证|经过专业培训|车型齐全|拿证快"
+    r"|专业快修|包安装|包调试|分钟取机|有兴趣可|感兴趣可"
 )
 #: ... with a way to act on it (电话, 地址：, 凭此短信, 回复kt办理, 欢迎光临) ...
 _RE_PROMO_ACT = re.compile(
@@ -210,20 +212,23 @@ _RE_PROMO_SENDER = re.compile(
 _RE_NEWS = re.compile(
     r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|新政|统计局|发布会|我市|我省|我区|全市|全省"
     r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|公安机关|不少|受.{0,8}影响|共有|最终录用"
-    r"|投资者需|消费者需"
+    r"|投资者|消费者需|据报道|据介绍|宣布|一些|有些商家|该县|该市|该省|该区|该公司|该平台|该行|上调至|下调至|提高至"
 )
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
-    r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度"
+    r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度|无法派送|重新填写"
+    r"|成绩单|照片|相册|视频"
 )
-_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入")
+_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看")
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
     r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号|银行)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
     r"|(?:打|转|汇)[^\x00，。]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
+    r"|打[我他她][^\x00，。]{0,4}?卡上"
 )
 _RE_PAYEE_CTX = re.compile(
     r"换了?(?:手机|卡)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话|不方便接电话|账号我发你|否则"
+    r"|手机掉|同学手机|钱包被偷|出差|指定账户|回去马上还"
 )
 #: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
 _RE_AUTHORITY = re.compile(
@@ -231,9 +236,10 @@ _RE_AUTHORITY = re.compile(
 )
 _RE_AUTHORITY_ACT = re.compile(r"拨打|致电|联系|点击|登录|转入|转到|汇入|配合|按[0-9x]号键")
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
-_RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款")
+_RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿")
 _RE_REFUND_ACT = re.compile(
     r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
+    r"|(?:致电|拨打)[0-9x]{7}"
 )
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
 _RE_REPLY_CODE = re.compile(r"回复[a-z0-9]{1,4}(?:即可)?(?:获取|查看|订购|开通|领取|参与|了解|查询)|按[0-9x]号键")
@@ -612,6 +618,7 @@ class RuleSet:
             lo, hi = bounds(i)
             hook = _RE_PHISH_HOOK.search(norm, lo, hi)
             if hook is not None and _RE_PHISH_VERB.search(norm, lo, hi) is not None:
+                out[i] = [f for f in out[i] if f.code != "context:notice"]  # a phishing link dressed as a notice
                 out[i].append(Finding("phish:link", W_PHISH, hook.group(0)))
         for m in _RE_PAYEE.finditer(norm):
             if "您的" in m.group(0) or "你的" in m.group(0):
