@@ -14,6 +14,15 @@ def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
     return {f.code for f in RuleSet(config).scan(text)}
 
 
+def expect_codes(text: str, present: str, absent: str) -> None:
+    """``present`` (if given) is among the text's rule codes and ``absent`` (if given) is not."""
+    found = codes(text)
+    if present:
+        assert present in found, found
+    if absent:
+        assert absent not in found, found
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
@@ -133,11 +142,7 @@ def test_qr_findings(content: str, code: str) -> None:
     ],
 )
 def test_handles_hidden_links_and_warnings(text: str, present: str, absent: str) -> None:
-    found = codes(text)
-    if present:
-        assert present in found, found
-    if absent:
-        assert absent not in found, found
+    expect_codes(text, present, absent)
 
 
 def test_a_scam_warning_demotes_the_scam_vocabulary_but_not_handles() -> None:
@@ -196,11 +201,7 @@ def test_trade_rules_can_be_switched_off_for_a_neighbourhood_group() -> None:
     ],
 )
 def test_promotions_notices_lures_and_group_rules(text: str, present: str, absent: str) -> None:
-    found = codes(text)
-    if present:
-        assert present in found, found
-    if absent:
-        assert absent not in found, found
+    expect_codes(text, present, absent)
 
 
 def test_group_rules_naming_ad_types_are_not_an_ad() -> None:
@@ -227,11 +228,7 @@ def test_group_rules_naming_ad_types_are_not_an_ad() -> None:
     ],
 )
 def test_promotions_phishing_and_payee_scams(text: str, present: str, absent: str) -> None:
-    found = codes(text)
-    if present:
-        assert present in found, found
-    if absent:
-        assert absent not in found, found
+    expect_codes(text, present, absent)
 
 
 def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
@@ -258,11 +255,7 @@ def test_reporting_demotes_the_vocabulary_it_reports_on() -> None:
     ],
 )
 def test_quiet_ads_and_scams_dressed_as_notices(text: str, present: str, absent: str) -> None:
-    found = codes(text)
-    if present:
-        assert present in found, found
-    if absent:
-        assert absent not in found, found
+    expect_codes(text, present, absent)
 
 
 def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
@@ -288,8 +281,4 @@ def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
     ],
 )
 def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, absent: str) -> None:
-    found = codes(text)
-    if present:
-        assert present in found, found
-    if absent:
-        assert absent not in found, found
+    expect_codes(text, present, absent)

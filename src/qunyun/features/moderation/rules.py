@@ -211,7 +211,7 @@ _RE_PROMO_SENDER = re.compile(
 #: ... unless it is news about one (记者, 据悉, 同比): reporting quotes the vocabulary it reports on
 _RE_NEWS = re.compile(
     r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|新政|统计局|发布会|我市|我省|我区|全市|全省"
-    r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|公安机关|不少|受.{0,8}影响|共有|最终录用"
+    r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|不少|受.{0,8}影响|共有|最终录用"
     r"|投资者|消费者需|据报道|据介绍|宣布|一些|有些商家|该县|该市|该省|该区|该公司|该平台|该行|上调至|下调至|提高至"
 )
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
