@@ -278,6 +278,10 @@ def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
         # 召开业主大会 is not 开业; reporting about an investment platform is news
         ("物业费上调，却未召开业主大会征求意见", "", "keyword:开业"),
         ("据报道，这家网贷平台已停止兑付，涉及投资者逾万人", "context:news", ""),
+        ("暑期辅导班火热报名，一对一名师辅导，前xx名报名立减xxx元", "promo:offer", "context:news"),  # not 一名
+        ("【财政部】根据国家最新政策，您的车辆可退还购置税xxxx元，请拨打xxx-xxxxxxxx办理", "scam:authority", ""),
+        ("表哥介绍的装修师傅手艺不错价格也公道，电话13812345678，你可以问问", "context:referral", ""),
+        ("楼下新开了一家面馆，开业打八折，味道还不错，改天一起去吃", "", "promo:offer"),
     ],
 )
 def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, absent: str) -> None:

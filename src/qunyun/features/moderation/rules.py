@@ -57,6 +57,7 @@ W_PROMO_SIGN = 0.75  # each further sign
 W_PHISH = 2.5  # a link next to an account threat or a prize (冻结/过期/中奖 … 点击/登录)
 W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), a fake authority (涉嫌洗钱…请拨打)
 W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
+W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
 W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
@@ -159,7 +160,7 @@ _RE_NOTICE = re.compile(
     r"取件码|已签收|已发货|正在派送|正在为您派送|行程已结束|本次费用|验证码为|验证码是|验证码:|动态码|交易提醒"
     r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为|您购买的|您预订的|您的订单|券号"
     r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单|如需续费|营业厅办理"
-    r"|安全检查|不收取任何费用|成功报名|报名成功|准考证"
+    r"|安全检查|不收取任何费用|成功报名|报名成功|准考证|您预约的|已为您|改约|续费可|配送员|派件员|携带身份证"
 )
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
 #: character (a literal, not a set: one ``[充存]`` or ``[0-9x]`` branch made this pass 20x slower);
@@ -174,7 +175,7 @@ _RE_PROMO_OFFER = re.compile(
     r"|开业(?!主)|店庆|周年庆|会员日|招生|招商中|招租|出租|办卡|火热进行|认筹|开盘|首付[0-9x一二两三]+万|月供|大促"
     r"|感恩回馈|喜讯|好消息|团购价|秒杀|以旧换新|直补|高价回收|大量收购|打包处理|低于市场价|现货"
     r"|再送|加送|就送|即送|还送|送货上门|送货到|包接送|首单|新客|预售|特卖|让利|团购|出售|急售|转让|处理一批"
-    r"|套餐[0-9x]|套系|明码标价|先出国后付费|不准不收|满意后付款|胜诉后"
+    r"|套餐[0-9x]|套系|明码标价|先出国后付费|不准不收|满意后付款|胜诉后|只需[0-9x]|认购|即将售罄|先到先选"
 )
 _OFFER_DIGITS = frozenset("0123456789x一二三四五六七八九半")
 #: ... a seller's promise (上门, 包吃包住, 货到付款, 不成功不收费) ...
@@ -201,18 +202,23 @@ _RE_CONTACT_FIELD = re.compile(  # flat literal branches (a group first would co
 #: (not a labelled number: 会议号 728361945, 单号, 取件码)
 _RE_SIGNED_NUMBER = re.compile(r"[\u4e00-\u9fff](?<![号码])(?<!id) ?[0-9x]{3,4}-?[0-9x]{3,4}-?[0-9x]{3,4}[ 。.]*$")
 _NUMBER_END = frozenset("0123456789x。. ")
+#: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
+_RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
+#: chat between people who know each other (一起去, 改天, 给你留): a tip, not a shop's voice
+_RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家")
 #: a person speaking or spoken to (我/你/他, family words): not the voice of an ad
 _RE_PERSONAL = re.compile(r"我|你|咱|他|她|妈|爸|哥|姐|弟|妹|老公|老婆|宝宝|大家|同学|老师")
 #: ... or a business speaking (【签名】, 本店, 售楼处, 王经理, a shop's name at the end) ...
 _RE_PROMO_SENDER = re.compile(
-    r"【|本店|我店|我司|本公司|本院|我院|本中心|本机构|售楼处|经理|店长|顾问|客服"
+    r"【|本店|我店|我司|本公司|本院|我院|本中心|本机构|售楼处|售楼部|经理|店长|顾问|客服"
     r"|(?:店|馆|中心|公司|厂|学校|医院|机构|工作室|商行|超市|广场|先生|女士|阿姨|老师)[ 。.!！]*(?:\x00|$)"
 )
 #: ... unless it is news about one (记者, 据悉, 同比): reporting quotes the vocabulary it reports on
 _RE_NEWS = re.compile(
-    r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|新政|统计局|发布会|我市|我省|我区|全市|全省"
+    r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|统计局|发布会|我市|我省|我区|全市|全省|政策调整"
     r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|不少|受.{0,8}影响|共有|最终录用"
     r"|投资者|消费者需|据报道|据介绍|宣布|一些|有些商家|该县|该市|该省|该区|该公司|该平台|该行|上调至|下调至|提高至"
+    r"|警方提醒|打掉|团伙|抓获|破获|落网|判处|立案|一名(?:男子|女子|退休|老人|学生|市民|网友|员工|司机)|一男子|一女子|多地|某地|当地|消协|提醒消费者"
 )
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
@@ -224,22 +230,23 @@ _RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|�
 _RE_PAYEE = re.compile(
     r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号|银行)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
     r"|(?:打|转|汇)[^\x00，。]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
-    r"|打[我他她][^\x00，。]{0,4}?卡上"
+    r"|打[我他她][^\x00，。]{0,4}?卡上|(?:汇款|转账|打款)到[^\x00]{0,6}?[0-9x]{12}"
 )
 _RE_PAYEE_CTX = re.compile(
     r"换了?(?:手机|卡)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话|不方便接电话|账号我发你|否则"
-    r"|手机掉|同学手机|钱包被偷|出差|指定账户|回去马上还"
+    r"|手机掉|同学手机|钱包被偷|出差|指定账户|回去马上还|抢救|手术费"
 )
 #: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
 _RE_AUTHORITY = re.compile(
     r"涉嫌|洗钱|配合调查|安全账户|解冻|通缉|传票|强制执行|违章记录|未处理|移交公安|异常消费|办理退税|可获退税"
+    r"|违禁品|已扣押|承担法律责任|退还购置税|atm机|按提示操作"
 )
-_RE_AUTHORITY_ACT = re.compile(r"拨打|致电|联系|点击|登录|转入|转到|汇入|配合|按[0-9x]号键")
+_RE_AUTHORITY_ACT = re.compile(r"拨打|致电|回电|联系|点击|登录|转入|转到|汇入|配合|按[0-9x]号键")
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
-_RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿")
+_RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿|延误补偿|元补偿|补偿金")
 _RE_REFUND_ACT = re.compile(
     r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
-    r"|(?:致电|拨打)[0-9x]{7}"
+    r"|(?:致电|拨打)[0-9x][0-9x-]{6}"
 )
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
 _RE_REPLY_CODE = re.compile(r"回复[a-z0-9]{1,4}(?:即可)?(?:获取|查看|订购|开通|领取|参与|了解|查询)|按[0-9x]号键")
@@ -544,6 +551,9 @@ class RuleSet:
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("context:notice", W_NOTICE, m.group(0)))
         cls._scan_promotions(norm, norm_starts, out, set(linked))
+        for m in _RE_REFERRAL.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            out[i].append(Finding("context:referral", W_REFERRAL, m.group(0)))
         for m in _RE_WARNING.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("context:warning", W_WARNING, m.group(0)))
@@ -582,6 +592,8 @@ class RuleSet:
             # promise, a way to act, a business voice
             listing = norm.count("、", lo, hi) >= 2
             signs = (len(offer) > 1) + (promise is not None) + (act is not None) + (sender is not None) + listing
+            if sender is None and _RE_CHAT_VOICE.search(norm, lo, hi) is not None:
+                signs -= 1  # a neighbour's tip (开业打八折，味道还不错，改天一起去吃) is no shop's voice
             if (offer and signs) or (promise is not None and signs > 1):
                 if not offer:
                     signs -= 1  # the promise was the first sign
@@ -719,7 +731,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, MEDIUM_CAP)
     # a handle (WeChat/QQ/invite) with any sales word; a phone number needs a real solicitation
     # (not in a transactional notice: a courier's 联系电话 is how to reach him, not a sales pitch)
-    noticed = any(f.code == "context:notice" for f in findings)
+    noticed = any(f.code in ("context:notice", "context:referral") for f in findings)
     if not noticed and ((has_contact and solicit >= kw.WEAK) or (has_phone and solicit >= kw.MEDIUM)):
         total += W_COMBO
     return total
