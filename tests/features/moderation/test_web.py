@@ -130,6 +130,7 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         assert login(client, "vera").status_code == 303
         page = client.get("/moderation/review")
         assert page.status_code == 200 and "88886666" in page.text and "广告哥" in page.text
+        assert 'title="联系方式' in page.text  # each reason badge explains its family
         assert f"/moderation/review/{rid}/decide" not in page.text  # viewers see no buttons
         denied = client.post(
             f"/moderation/review/{rid}/decide",
