@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -41,7 +40,7 @@ from .dataset import (
     split,
 )
 from .features import HashedCharTfidf, HashedWordTfidf
-from .normalize import SEP, compact, normalize_batch
+from .normalize import CJK, SEP, compact, normalize_batch
 
 #: bump when features or training change: old cached models are then ignored
 RECIPE_VERSION = "spam-recipe-17"
@@ -89,12 +88,11 @@ def default_feedback_path() -> Path:
     return root / "spam-feedback.csv"
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def cjk_mask(texts: Sequence[str]) -> np.ndarray:
     """Which texts contain CJK characters (these go to the Chinese model); ASCII texts skip the regex."""
-    search = _CJK.search
+    search = CJK.search
     return np.fromiter((not t.isascii() and search(t) is not None for t in texts), dtype=bool, count=len(texts))
 
 

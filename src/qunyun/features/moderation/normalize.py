@@ -129,7 +129,8 @@ def _clean_input(text: str) -> str:
 
 
 _PRE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _PRE) + "]")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: a CJK ideograph (the texts that get the Chinese steps, the Chinese rules and the Chinese model)
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: ASCII punctuation/whitespace/control removal via ``str.translate`` (CPython's ASCII fast path)
 _ASCII_DROP: dict[int, None] = {c: None for c in range(1, 128) if not chr(c).isalnum()}
 _NON_WORD_NA = re.compile(r"[^\w\x00]+")
@@ -153,11 +154,10 @@ def _norm_wide(part: str) -> str:
     if _PRE_RE.search(part):
         # rare characters: a regex finds them faster than translate() walks every character
         part = _PRE_RE.sub(_pre, part)
-    cjk = _CJK.search(part) is not None
-    if cjk:
+    if CJK.search(part):
         part = part.translate(_wide_table())
     normalized = unicodedata.normalize("NFKC", part)
-    if normalized is not part and _CJK.search(normalized):
+    if normalized is not part and CJK.search(normalized):
         normalized = normalized.translate(_wide_table())
     return normalized.casefold()
 

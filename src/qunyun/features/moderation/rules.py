@@ -21,7 +21,7 @@ import ahocorasick
 from . import keywords as kw
 from .config import SpamRulesConfig
 from .findings import W_PHONE, W_SHORTCODE, Finding
-from .normalize import SEP, compact, normalize, normalize_batch
+from .normalize import CJK, SEP, compact, normalize, normalize_batch
 from .shapes import scan_chinese
 
 # --- weights (log-odds) -----------------------------------------------------------------------
@@ -107,7 +107,6 @@ _RE_URL = re.compile(
 #: handle is found first (the pattern starts with the literal "@"), the words before it second
 _RE_AT_HANDLE = re.compile(r"@[a-z][a-z0-9_]{4,31}")
 _RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
@@ -246,13 +245,14 @@ class RuleSet:
         the CJK keyword automaton reads only the texts that are not pure ASCII.
         """
         out: list[list[Finding]] = [[] for _ in range(n)]
-        norm_starts = _starts(norm)
+        norm_parts = norm.split(SEP)
+        norm_starts = _starts_of(norm_parts)
         comp_parts = comp.split(SEP)
         comp_starts = _starts_of(comp_parts)
 
         # the texts with CJK characters: the Chinese keywords and shapes are looked for only there
         # (Russian and other non-ASCII texts are a third of the characters of a mixed batch)
-        search = _CJK.search
+        search = CJK.search
         wide = [i for i, p in enumerate(comp_parts) if not p.isascii() and search(p) is not None]
         if self._has_compact:
             if wide:
@@ -334,11 +334,9 @@ class RuleSet:
                 tld = glue.lstrip(".。点 ")
                 if tld in _RISKY_TLDS:  # a throw-away domain *and* hidden from filters
                     out[i].append(Finding("url:risky", W_URL_RISKY, evidence))
-        if hinted:
-            parts = norm.split(SEP)
-            for i in sorted(hinted):
-                for m in _RE_URL.finditer(parts[i]):
-                    out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
+        for i in sorted(hinted):
+            for m in _RE_URL.finditer(norm_parts[i]):
+                out[i].append(classify_url(m.group(0).rstrip(".,;:!?"), self.config))
         for m in _RE_HTTP_NO_SLASH.finditer(norm):
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
@@ -364,10 +362,10 @@ class RuleSet:
                 out[i].append(Finding("trade:price", W_TRADE, f"{verb} {m.group(0)}"))
         if wide:
             linked = hinted | {i for i, fs in enumerate(out) if fs and any(f.code == "url:obfuscated" for f in fs)}
-            parts = norm.split(SEP)
-            sub = SEP.join([parts[i] for i in wide])
+            parts = [norm_parts[i] for i in wide]
+            sub = SEP.join(parts)
             linked_sub = [j for j, i in enumerate(wide) if i in linked]
-            sub_out = scan_chinese(sub, _starts_of([parts[i] for i in wide]), linked_sub)
+            sub_out = scan_chinese(sub, _starts_of(parts), linked_sub)
             promos = self.config.promo_rules
             for i, fs in zip(wide, sub_out, strict=True):
                 if fs:
@@ -385,11 +383,6 @@ class RuleSet:
 
     def scan(self, text: str) -> list[Finding]:
         return self.scan_batch([text])[0]
-
-
-def _starts(joined: str) -> list[int]:
-    """Start offset of each SEP-separated part of a joined string."""
-    return _starts_of(joined.split(SEP))
 
 
 def _starts_of(parts: Sequence[str]) -> list[int]:

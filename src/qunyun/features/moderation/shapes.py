@@ -23,24 +23,21 @@ from .normalize import SEP
 
 # --- weights (log-odds) -----------------------------------------------------------------------
 W_INCOME = 2.0  # an income claim: 一天100-300, 日入500, 一单3元 (兼职/刷单 lures)
-
 W_WARNING = -3.0  # a member warning others about a scam (小心刷单诈骗, 我被骗了): the vocabulary is the scam's
-
-W_PROMO = 2.5  # an offer (送/元起/开盘/早鸟价) with a number to call or book (电话：…): a promotion SMS
-
+W_PROMO_CONTACT = 2.5  # an offer (送/元起/开盘/早鸟价) with a number to call or book (电话：…): a promotion SMS
 W_PROMO_OFFER = 3.0  # an offer (x折, 满减, 开业, 招生) + one more sign: a second offer, a way to act, a seller
-
 W_PROMO_SIGN = 0.75  # each further sign
-
 W_PHISH = 2.5  # a link next to an account threat or a prize (冻结/过期/中奖 … 点击/登录)
-
 W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), a fake authority (涉嫌洗钱…请拨打)
-
 W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
-
 W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
-
 W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
+
+#: the codes of the shapes above that recognise an ad or a scam by its form, not its words: where
+#: one fires, the detector does not let the model's "ham" outvote it (``detector.STRUCTURAL_FLOOR``)
+STRUCTURAL = frozenset(
+    {"promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund", "sms:reply"}
+)
 
 # --- patterns over the norm form -------------------------------------------------------------
 #: an income claim (the lure of 兼职/刷单/副业 ads)
@@ -201,9 +198,7 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     over the batch's texts with CJK characters only (``norm`` joins just those): a dozen
     literal-led patterns cost ~0.03 s per 100,000 mixed messages each over the whole batch."""
     out: list[list[Finding]] = [[] for _ in norm_starts]
-    for m in _RE_INCOME.finditer(norm):
-        i = bisect_right(norm_starts, m.start()) - 1
-        out[i].append(Finding("claim:income", W_INCOME, m.group(0)))
+    _mark(_RE_INCOME, "claim:income", W_INCOME, norm, norm_starts, out)
     for m in _RE_INCOME_WORDS.finditer(norm):
         if m.start() > 0 and norm[m.start() - 1] in "能可松":
             i = bisect_right(norm_starts, m.start()) - 1
@@ -213,23 +208,34 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
         i = bisect_right(norm_starts, m.start()) - 1
         lo, hi = _bounds(norm, norm_starts, i)
         if _RE_OFFER_WORDS.search(norm, lo, hi) and not any(f.code == "promo:contact" for f in out[i]):
-            out[i].append(Finding("promo:contact", W_PROMO, m.group(0)))
-    for m in _RE_NOTICE.finditer(norm):
-        i = bisect_right(norm_starts, m.start()) - 1
-        out[i].append(Finding("context:notice", W_NOTICE, m.group(0)))
-    news = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_NEWS.finditer(norm)}
-    _promotions(norm, norm_starts, out, news)
+            out[i].append(Finding("promo:contact", W_PROMO_CONTACT, m.group(0)))
+    notices = _mark(_RE_NOTICE, "context:notice", W_NOTICE, norm, norm_starts, out)
+    news = _hits(_RE_NEWS, norm, norm_starts)
+    _promotions(norm, norm_starts, out, news | notices)
     _quiet_ads(norm, norm_starts, out, news)
     for i in sorted(news):
         out[i].append(Finding("context:news", W_NEWS, ""))
     _scams(norm, norm_starts, out, set(linked), news)
-    for m in _RE_REFERRAL.finditer(norm):
-        i = bisect_right(norm_starts, m.start()) - 1
-        out[i].append(Finding("context:referral", W_REFERRAL, m.group(0)))
-    for m in _RE_WARNING.finditer(norm):
-        i = bisect_right(norm_starts, m.start()) - 1
-        out[i].append(Finding("context:warning", W_WARNING, m.group(0)))
+    _mark(_RE_REFERRAL, "context:referral", W_REFERRAL, norm, norm_starts, out)
+    _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
     return out
+
+
+def _mark(
+    pattern: re.Pattern[str], code: str, weight: float, norm: str, norm_starts: list[int], out: list[list[Finding]]
+) -> set[int]:
+    """A finding for every match of ``pattern``; returns the messages it was found in."""
+    hit: set[int] = set()
+    for m in pattern.finditer(norm):
+        i = bisect_right(norm_starts, m.start()) - 1
+        out[i].append(Finding(code, weight, m.group(0)))
+        hit.add(i)
+    return hit
+
+
+def _hits(pattern: re.Pattern[str], norm: str, norm_starts: list[int]) -> set[int]:
+    """The messages in which ``pattern`` matches (one pass over the batch)."""
+    return {bisect_right(norm_starts, m.start()) - 1 for m in pattern.finditer(norm)}
 
 
 def _bounds(norm: str, norm_starts: list[int], i: int) -> tuple[int, int]:
@@ -237,11 +243,11 @@ def _bounds(norm: str, norm_starts: list[int], i: int) -> tuple[int, int]:
     return norm_starts[i], (norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm))
 
 
-def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], news: set[int]) -> None:
+def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], excused: set[int]) -> None:
     """Commercial promotions (推广): an offer or a seller's promise plus one more sign of an ad.
 
     The offer and promise patterns run over the batch (one pass each); the signs are looked for
-    only in the messages they hit.
+    only in the messages they hit. ``excused``: news and notices, which are not looked at.
     """
     offers: dict[int, set[str]] = {}
     for m in _RE_PROMO_OFFER.finditer(norm):
@@ -252,14 +258,15 @@ def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], new
                 continue
             word = norm[max(0, k - 1) : k + 1]
         offers.setdefault(bisect_right(norm_starts, k) - 1, set()).add(word)
-    promises = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_PROMO_PROMISE.finditer(norm)}
-    notices = {i for i, fs in enumerate(out) if fs and any(f.code == "context:notice" for f in fs)}
-    for i in sorted((offers.keys() | promises) - news - notices):
+    promises: dict[int, str] = {}  # the first promise of each message
+    for m in _RE_PROMO_PROMISE.finditer(norm):
+        promises.setdefault(bisect_right(norm_starts, m.start()) - 1, m.group(0))
+    for i in sorted((offers.keys() | promises.keys()) - excused):
         lo, hi = _bounds(norm, norm_starts, i)
         offer = offers.get(i, set())
         act = _RE_PROMO_ACT.search(norm, lo, hi)
         sender = _RE_PROMO_SENDER.search(norm, lo, hi)
-        promise = _RE_PROMO_PROMISE.search(norm, lo, hi) if i in promises else None
+        promise = promises.get(i)
         # an offer (or a seller's promise) needs one more sign of an ad: a second offer, a
         # promise, a way to act, a business voice
         listing = norm.count("、", lo, hi) >= 2
@@ -269,7 +276,8 @@ def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], new
         if (offer and signs) or (promise is not None and signs > 1):
             if not offer:
                 signs -= 1  # the promise was the first sign
-            found = [*sorted(offer)[:2], *(m.group(0).strip() for m in (promise, act, sender) if m is not None)]
+            signed = (m.group(0).strip() for m in (act, sender) if m is not None)
+            found = [*sorted(offer)[:2], *([promise] if promise is not None else []), *signed]
             weight = W_PROMO_OFFER + W_PROMO_SIGN * (min(signs, 3) - 1)
             out[i].append(Finding("promo:offer", weight, " ".join(found)))
 
@@ -317,11 +325,11 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
         lo, hi = _bounds(norm, norm_starts, i)
         if _RE_PAYEE_CTX.search(norm, lo, hi) is not None:
             out[i].append(Finding("scam:payee", W_PAYEE, m.group(0)))
-    for i in sorted({bisect_right(norm_starts, m.start()) - 1 for m in _RE_AUTHORITY.finditer(norm)} - news):
+    for i in sorted(_hits(_RE_AUTHORITY, norm, norm_starts) - news):
         lo, hi = _bounds(norm, norm_starts, i)
         if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None:
             out[i].append(Finding("scam:authority", W_PAYEE, ""))
-    for i in sorted({bisect_right(norm_starts, m.start()) - 1 for m in _RE_REFUND.finditer(norm)} - news):
+    for i in sorted(_hits(_RE_REFUND, norm, norm_starts) - news):
         lo, hi = _bounds(norm, norm_starts, i)
         if _RE_REFUND_ACT.search(norm, lo, hi) is not None:
             # a scam dressed as a notice (您购买的商品…): the notice context does not apply
