@@ -26,7 +26,7 @@ from qunyun.features.moderation.review import (
 from qunyun.features.moderation.scope import trust_bonus
 from qunyun.features.moderation.tables import FeedbackRow, StrikeRow, tbl
 from qunyun.store.db import Database
-from qunyun.store.tables import AuditRow, OutboxRow
+from qunyun.store.tables import AuditRow, GroupRow, OutboxRow
 from qunyun.testing import BASE_TIME
 
 R = Reason(zh="垃圾", en="spam", evidence={"rules": ["contact:qq"]})
@@ -179,6 +179,8 @@ def test_cli_review_decide_and_rules(sqlite_url: str, tmp_path: Path, monkeypatc
     db = Database(sqlite_url)
     db.migrate()
     rid = make_review(db, [act(ActionKind.KICK, user_id="u1")])
+    with db.engine.begin() as conn:
+        conn.execute(GroupRow.__table__.insert().values(platform="qq", group_id="g1", name="业主群", type="general"))
     db.dispose()
     runner = CliRunner()
 
@@ -209,4 +211,15 @@ def test_cli_review_decide_and_rules(sqlite_url: str, tmp_path: Path, monkeypatc
     assert [e["value"] for e in shown_rules["lists"]] == ["evil.example.org"]
     removed = run("rules", "remove", str(shown_rules["lists"][0]["id"]), "--json")
     assert json.loads(removed.stdout) == {"id": shown_rules["lists"][0]["id"], "removed": True}
+
+    # a 业主群 where neighbours sell things: the trade rules off for that group only
+    before = json.loads(run("rules", "show", "--group", "qq:g1", "--json").stdout)["effective"]
+    off = run("rules", "off", "Trade", "--scope", "group:qq:g1", "--json")
+    assert off.exit_code == 0, off.output
+    assert json.loads(off.stdout)["value"] == "trade"
+    bad_family = run("rules", "off", "colour")
+    assert bad_family.exit_code != 0 and "colour" in bad_family.output and "promo" in bad_family.output
+    after = json.loads(run("rules", "show", "--group", "qq:g1", "--json").stdout)["effective"]
+    assert before["trade_rules"] is True and after["trade_rules"] is False and after["promo_rules"] is True
+    assert "off trade" in run("rules", "show", "--group", "qq:g1").output
     assert json.loads(run("incidents", "--json").stdout) == {"total": 0, "incidents": []}

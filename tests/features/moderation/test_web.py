@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from qunyun.app import QunyunApp
+from qunyun.features.moderation.api import moderation_settings
 from qunyun.features.moderation.plugin import ModerationPlugin
-from qunyun.features.moderation.tables import ReviewRow, tbl
+from qunyun.features.moderation.scope import effective_rules
+from qunyun.features.moderation.tables import ReviewRow, community_of, tbl
 from qunyun.store.tables import AuditRow, OutboxRow
 from qunyun.testing import BASE_TIME, message
 from tests.web.conftest import build_app, csrf_of, login, token_for
@@ -176,6 +178,15 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         )
         assert "not a domain" in bad.text  # the flash names what was wrong
         assert "代刷" in client.get("/moderation/rules").text
+        client.post(
+            "/moderation/rules/add",
+            data={"kind": "rule_off", "value": "promo", "scope": "group:qq:1001", "csrf_token": token},
+        )
+        listed = client.get("/moderation/rules").text
+        assert "关闭规则族" in listed and "group:qq:1001" in listed
+        with qapp.db.engine.connect() as conn:
+            eff = effective_rules(moderation_settings(qapp), conn, "qq", "1001", community_of(conn, "qq", "1001"))
+        assert eff.promo_rules is False and eff.trade_rules is True
         nav = client.get("/moderation/review").text
         assert 'href="/moderation/review"' in nav
     qapp.close()

@@ -279,7 +279,8 @@ def rules_show(
         console.print(
             f"{out['group']} (community {out['community']}): threshold {eff['threshold']}, "
             f"newcomer {eff['newcomer_threshold']}, keywords {len(eff['keywords'])}, "
-            f"deny {', '.join(eff['deny_domains']) or '-'}",
+            f"deny {', '.join(eff['deny_domains']) or '-'}, "
+            f"off {', '.join(f for f, key in sc.RULE_FAMILIES.items() if not eff[key]) or '-'}",
             highlight=False,
         )
 
@@ -323,6 +324,18 @@ def rules_whitelist(
 ) -> None:
     """Never moderate this member (KOL, partner, another bot)."""
     _add("whitelist", user, scope, note, json_)
+
+
+@rules_app.command("off")
+def rules_off(
+    family: Annotated[str, typer.Argument(help="trade, promo, qr or model")],
+    scope: ScopeOpt = "*",
+    note: Annotated[str | None, typer.Option()] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Switch a rule family off for a scope: trade (a 业主群 where neighbours sell things), promo (a
+    拼团 deals group), qr (QR codes are the group's business), model (rules only)."""
+    _add("rule_off", family, scope, note, json_)
 
 
 @rules_app.command("remove")

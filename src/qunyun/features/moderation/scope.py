@@ -5,7 +5,8 @@
 ``trusted_users``, ``ladder``, ``waves`` and ``review``. Operators add keywords, allowed/denied
 domains and whitelisted members from the dashboard or the CLI; those rows
 (``moderation_lists``) are merged over the file's rules at scope ``*`` (everywhere),
-``community:<key>`` or ``group:<platform>:<group_id>``.
+``community:<key>`` or ``group:<platform>:<group_id>``; ``rule_off`` rows switch a rule family
+(trade, promo, QR codes, the model) off for their scope.
 """
 
 from __future__ import annotations
@@ -53,7 +54,13 @@ LIST_KINDS: dict[str, str | None] = {
     "allow_domain": "allow_domains",
     "deny_domain": "deny_domains",
     "whitelist": None,
+    "rule_off": None,
 }
+#: rule families an operator can switch off for a scope (``rule_off`` entries) → the
+#: SpamRulesConfig switch they set to false: a 业主群 where neighbours trade (``trade``), a 拼团群
+#: that exists to share deals (``promo``), a design group posting QR-code mock-ups (``qr``), a
+#: group whose chat the model misreads (``model``: rules only)
+RULE_FAMILIES: dict[str, str] = {"trade": "trade_rules", "promo": "promo_rules", "qr": "qr_scan", "model": "use_model"}
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SCOPE = re.compile(r"^(\*|community:[\w-]{1,60}|group:[a-z0-9_-]{1,32}:[^\s:]{1,128})$")
 
@@ -84,6 +91,10 @@ def clean_list_value(kind: str, value: str) -> str:
             raise RuleListError("moderation.error.bad_value", value=value, why="not a domain like example.com")
     if kind == "whitelist" and any(ch.isspace() for ch in value):
         raise RuleListError("moderation.error.bad_value", value=value, why="a user id or platform:user_id")
+    if kind == "rule_off":
+        value = value.lower()
+        if value not in RULE_FAMILIES:
+            raise RuleListError("moderation.error.bad_value", value=value, why="one of " + ", ".join(RULE_FAMILIES))
     return value
 
 
@@ -144,6 +155,9 @@ def effective_rules(
     if entries is None and conn is not None:
         entries = list_entries(conn, scopes_for(platform, group_id, community.key))
     for entry in entries or ():
+        if entry["kind"] == "rule_off" and entry["value"] in RULE_FAMILIES:
+            merged[RULE_FAMILIES[entry["value"]]] = False
+            continue
         field = LIST_KINDS.get(entry["kind"])
         if field and entry["value"] not in merged[field]:
             merged[field] = [*merged[field], entry["value"]]
