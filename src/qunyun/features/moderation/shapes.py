@@ -126,6 +126,7 @@ _RE_CONTACT_FIELD = re.compile(  # flat literal branches (a group first would co
 _RE_SIGNED_NUMBER = re.compile(r"[\u4e00-\u9fff](?<![号码])(?<!id) ?[0-9x]{3,4}-?[0-9x]{3,4}-?[0-9x]{3,4}[ 。.]*$")
 
 _NUMBER_END = frozenset("0123456789x。. ")
+_DIGIT_X = frozenset("0123456789x")
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
 _RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
@@ -298,7 +299,9 @@ def _quiet_ads(norm: str, norm_starts: list[int], out: list[list[Finding]], news
     # ... or ends with a name and a number (张老师xxxxxxxxxxx): only messages ending in a
     # digit are searched
     for i, part in enumerate(norm.split(SEP)):
-        if len(part) > 12 and part[-1] in _NUMBER_END:
+        # the pattern ends in a digit or x and optional 。/./space: nearly every Chinese sentence
+        # ends in 。, so look past those before paying for a search
+        if len(part) > 12 and part[-1] in _NUMBER_END and part.rstrip("。. ")[-1:] in _DIGIT_X:
             tail = _RE_SIGNED_NUMBER.search(part, len(part) - 40 if len(part) > 40 else 0)
             if tail is not None:
                 fields.append((i, tail.group(0)))
