@@ -286,3 +286,45 @@ def test_promotion_rules_can_be_switched_off_for_a_deals_group() -> None:
 )
 def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # talking *about* ads: quoting them, complaining, asking whether a scheme is real
+        ('为什么每个视频下面都有人说"看我主页有惊喜"，到底是什么东西', "context:warning", ""),
+        ("看到「加V了解更多」我就直接划走", "context:warning", ""),
+        ("网上说的“信用卡提额”靠谱吗？我额度太低了", "context:warning", ""),
+        ("男朋友说要带我做一个赚钱的项目，让我先投五万，我该信吗？", "context:warning", ""),
+        # ... while the lures themselves are found without a handle
+        ("想瘦的看过来，我有办法让你一周瘦五斤，不信就私", "keyword:不信就私", "context:warning"),
+        ("点赞关注我，私信发你全套资料，包含PPT模板五万套", "keyword:私信发你", ""),
+        ("宝，最近发现一个很靠谱的平台，投100第二天就返130，我都提现好几次了", "claim:income", ""),
+        ("同城交友 真实靠谱 V❤：abc8896", "contact:wechat", ""),
+        # debt collectors advertise too: 催收 is not a complaint
+        ("欠款要不回来？专业法律团队帮您催收，不成功不收费，电话xxxx-xxxxxxxx", "promo:offer", "context:warning"),
+    ],
+)
+def test_social_platform_lures_and_talk_about_ads(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # people who know each other: a class, a lab, roommates; a member's own used things
+        ("各位同学：研究生会圣诞晚会征集节目，报名请联系文艺部，门票免费领取", "context:peers", "promo:offer"),
+        ("毕业出车：捷安特，05年买的，骑了一年多，原价1180，现300元，不议价", "context:peers", "promo:offer"),
+        ("我们宿舍准备团购移动硬盘，5个以上给520一个，我宿舍电话62766105", "context:peers", ""),
+        # junk mail asks for a reply instead of giving a number
+        ("PMP项目管理认证考前培训，通过率95%，学费6800元，详情请回复本邮件索取资料", "keyword:回复本邮件", ""),
+    ],
+)
+def test_peers_context_and_junk_mail(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+def test_peers_context_drops_the_trade_rules_and_the_contact_combo() -> None:
+    sale = "出一部诺基亚6600，原价2000多，500元出，联系电话13520941876"
+    peers = sale + "，毕业带不走，屏幕有一点划痕"
+    assert rule_logit(RuleSet().scan(peers)) < rule_logit(RuleSet().scan(sale)) - 3.0

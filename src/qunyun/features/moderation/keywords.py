@@ -65,6 +65,17 @@ ZH_STRONG = [
     "扫码填写", "扫码认证", "扫码验证",
     # work-from-phone lures, pirated software keys
     "手机可做", "手机即可做", "在家可做", "永久激活",
+    # social-platform lures (引流): the goods come by private message, the link sits on a profile
+    # or in a second account (加主播小号), the comment section is told to leave a mark (留个1)
+    "私信发你", "私信获取", "私信领取", "私信免费领", "不信就私", "链接放我主页", "链接在我主页", "链接在主页",
+    "群号在我置顶", "加主播小号", "加助理小号", "小号下单", "评论区留个", "留个1", "扣个666",
+    # exam fraud, quack cures, loans without checks (代考/祖传秘方/不看征信), paid posting (素人铺量)
+    "代考", "替考", "出答案", "祖传秘方", "一个疗程", "男士福音", "不看征信", "不查征信", "不查负债",
+    "秒下", "停催", "协商停催", "素人铺量", "笔记代发", "包收录", "闭眼冲", "不买后悔",
+    # pig-butchering openers (杀猪盘: a soldier abroad, a lonely expat, a wrong add)
+    "维和部队", "加错人了",
+    # junk mail (垃圾邮件): paid publication, clearance sales, advance-fee fraud (受益人…事成之后)
+    "包发表", "欲购从速", "事成之后",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -92,6 +103,11 @@ ZH_MEDIUM = [
     "无效退款", "不反弹", "包教包会", "不用投入", "零成本", "零风险", "扣1", "扣个1", "免押金", "无押金",
     "招人", "代写", "价格可议", "价格美丽", "砍一刀", "看我主页", "同城交友", "陪聊", "翻墙", "需要的找我",
     "需要了解的", "随时找我",
+    # social-platform sales and lures (厂家直供, 夜场, 有缘人, 蓝v号 …)
+    "厂家直供", "搜店名", "夜场", "有缘人", "蓝v号", "代发", "铺量", "网d", "日结高薪", "不需要经验",
+    "一个人在国外", "在国外工作", "军医",
+    # junk mail: "reply to this mail for the brochure" (回复本邮件索取), training and fair sellers
+    "回复本邮件", "索取", "数量有限", "评职称", "罚没", "受益人", "严格保密", "诚邀", "展位", "内训", "考前培训",
     # off-platform moves and private groups (引流): 去微信聊, 我拉你进群, 进我粉丝群
     "去微信聊", "微信聊", "加微信聊", "私下聊", "体验群", "福利群", "粉丝群",
     "有你想要的", "评论区见", "懂的私",
@@ -119,6 +135,7 @@ ZH_WEAK = [
     "尊敬的客户", "尊敬的会员", "满减", "特惠", "五折", "大促", "私聊", "发票", "实惠", "详聊",
     "跨境电商", "有兴趣的", "感兴趣的", "有意", "速来", "诚信", "当面交易", "正品", "专柜",
     "划算", "半价", "查重", "捧场", "包邮", "充值", "价格好说", "有惊喜",
+    "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",
 ]  # fmt: skip

@@ -59,7 +59,8 @@ _WECHAT_LITERALS = ("微信", "威信", "薇信", "徽信", "v信", "卫星", "�
 #: one alternation of plain literals: a single fast pass instead of a str.find per literal
 _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 #: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
-_RE_V_HANDLE = re.compile(r"v[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
+#: (a heart or a star may sit between: v❤：abc123, V♥: …)
+_RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v)"
@@ -408,6 +409,10 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 # --- combining --------------------------------------------------------------------------------
 
 
+_WARNED = frozenset({"context:warning", "context:news", "context:notice"})
+_NOTICED = frozenset({"context:notice", "context:referral", "context:peers"})
+
+
 def rule_logit(findings: Sequence[Finding]) -> float:
     """Sum of finding weights with caps: weak and medium keywords only add up so far.
 
@@ -421,10 +426,13 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     seen: set[str] = set()
     has_contact = has_phone = False
     solicit = 0.0
+    codes = {f.code for f in findings}
     # someone warning about a scam quotes its vocabulary: strong words count as medium ones then
-    warned = any(f.code in ("context:warning", "context:news", "context:notice") for f in findings)
+    warned = not codes.isdisjoint(_WARNED)
+    # people who know each other (同学, 室友) sell and buy without it being an ad
+    peers = "context:peers" in codes
     for f in findings:
-        if f.code in seen:
+        if f.code in seen or (peers and f.code.startswith("trade:")):
             continue
         seen.add(f.code)
         if f.code.startswith("keyword:"):
@@ -447,7 +455,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, MEDIUM_CAP)
     # a handle (WeChat/QQ/invite) with any sales word; a phone number needs a real solicitation
     # (not in a transactional notice: a courier's 联系电话 is how to reach him, not a sales pitch)
-    noticed = any(f.code in ("context:notice", "context:referral") for f in findings)
+    noticed = not codes.isdisjoint(_NOTICED)
     if not noticed and ((has_contact and solicit >= kw.WEAK) or (has_phone and solicit >= kw.MEDIUM)):
         total += W_COMBO
     return total

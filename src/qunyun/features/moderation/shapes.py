@@ -31,6 +31,7 @@ W_PHISH = 2.5  # a link next to an account threat or a prize (冻结/过期/中�
 W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), a fake authority (涉嫌洗钱…请拨打)
 W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
 W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
+W_PEERS = -1.5  # people who know each other (同学/师兄/室友/课题组), a member's own used things
 W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 
 #: the codes of the shapes above that recognise an ad or a scam by its form, not its words: where
@@ -44,6 +45,8 @@ STRUCTURAL = frozenset(
 _RE_INCOME = re.compile(
     r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
     r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
+    # a promised return on a stake (投100第二天就返130): the shape of a Ponzi or task scam
+    r"|投[0-9]{2,}[元块]?[^0-9\x00]{0,8}返[0-9]{2,}"
 )
 
 #: 一天能赚好几百, 轻松挣几千: the amount in words (no unit needed after 百/千/万); 能/可/松 right
@@ -56,6 +59,12 @@ _RE_WARNING = re.compile(
     r"被骗|骗了|骗子|骗局|诈骗|被诱导|虚假|千万别信|千万别点|不要点|别点|别上当|不要上当|小心上当|小心诈骗|是诈骗|诈骗电话|刷单诈骗|反诈|防骗"
     r"|谨防|警惕|冒充|不要相信|请勿泄露|切勿泄露|不要泄露|请勿告知|请勿转发"
     r"|禁止发|禁止广告|严禁发|严禁广告|不得发|违者"
+    # complaints about spam and questions about a scheme: the member talks *about* the ad
+    r"|全是广告|都是广告|打广告|广告打得|营销号|是托|传销|骚扰|差点就信|差点信了|大家小心|能不能管管|管管吧"
+    r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|举报了"
+    r"|千万别碰|别碰|违法的|是违法|要谨慎"
+    # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
+    r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
 
 #: a promotion's call to action with a number (订房电话：0532-88776655, 详询：xxxxxxxxxxx — anonymized
@@ -127,6 +136,14 @@ _RE_SIGNED_NUMBER = re.compile(r"[\u4e00-\u9fff](?<![号码])(?<!id) ?[0-9x]{3,4
 
 _NUMBER_END = frozenset("0123456789x。. ")
 _DIGIT_X = frozenset("0123456789x")
+
+#: people who know each other (同学, 师兄, 室友, 课题组, 学生会) or a member selling their own
+#: used things (骑了一年, 有点划痕, 毕业带不走, 可小刀): a campus mailing list, a class group
+_RE_PEERS = re.compile(
+    r"各位同学|同学们|各位校友|各位老师|各位同门|师弟|师妹|师兄|师姐|同门|课题组|实验室|室友|宿舍|学生会|研究生会"
+    r"|团委|社团|组会|老乡|我们班|班费|多退少补|老板让我|年买的|月买的|骑了|划痕|带不走|用不了了|不议价|小刀|站内信"
+    r"|邮件列表"
+)
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
 _RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
@@ -212,8 +229,9 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
             out[i].append(Finding("promo:contact", W_PROMO_CONTACT, m.group(0)))
     notices = _mark(_RE_NOTICE, "context:notice", W_NOTICE, norm, norm_starts, out)
     news = _hits(_RE_NEWS, norm, norm_starts)
-    _promotions(norm, norm_starts, out, news | notices)
-    _quiet_ads(norm, norm_starts, out, news)
+    peers = _mark(_RE_PEERS, "context:peers", W_PEERS, norm, norm_starts, out)
+    _promotions(norm, norm_starts, out, news | notices | peers)
+    _quiet_ads(norm, norm_starts, out, news | peers)
     for i in sorted(news):
         out[i].append(Finding("context:news", W_NEWS, ""))
     _scams(norm, norm_starts, out, set(linked), news)
