@@ -139,7 +139,8 @@ class Occurrences:
 
 
 def sniff_encoding(head: bytes, default: str = "utf-8") -> str:
-    """BOM first; then UTF-8 if the head decodes; else GB18030 (Chinese Windows exports)."""
+    """BOM first; then UTF-8 if the head decodes (or nearly all of it does); else GB18030
+    (Chinese Windows and Excel exports)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -150,7 +151,12 @@ def sniff_encoding(head: bytes, default: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # a character cut by the head boundary
             return default
-        return "gb18030"
+    # GBK text read as UTF-8 is nearly all errors; a UTF-8 file with a stray bad byte is nearly
+    # all valid multi-byte characters: keep UTF-8 then (reading it as GB18030 would garble it all)
+    text = head[: len(head) - 4].decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    wide = sum(1 for ch in text if ch > "\x7f") - bad
+    return default if wide >= 3 * bad else "gb18030"  # GBK read as UTF-8: about 0.3 : 1
 
 
 def text_lines(stream: BinaryIO, encoding: str | None = None) -> Iterator[str]:

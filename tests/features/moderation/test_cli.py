@@ -64,6 +64,36 @@ def test_classify_missing_column(tmp_path: Path) -> None:
     assert "text" in result.output and "id, message" in result.output
 
 
+def _classified(tmp_path: Path, data: bytes, *extra: str) -> tuple[int, str, list[dict[str, str]]]:
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(data)
+    args = ["classify", "--input", str(src), "--output", str(out), "--no-progress", *extra]
+    result = runner.invoke(app, args, env={"QUNYUN_LANG": "en"})
+    if result.exit_code != 0:
+        return result.exit_code, result.output, []
+    with out.open(encoding="utf-8", newline="") as fh:
+        return result.exit_code, result.output, list(csv.DictReader(fh))
+
+
+def test_classify_reads_chinese_excel_exports_and_reports_undecodable_rows(tmp_path: Path) -> None:
+    text = "id,text\n1,加微信abc12345领取兼职日结\n2,今天天气不错，晚上一起吃饭吧\n"
+    # GBK (a Chinese Excel/WPS export) is detected, said, and read correctly
+    code, output, rows = _classified(tmp_path, text.encode("gbk"))
+    assert code == 0 and "gb18030" in output
+    assert [r["text"] for r in rows] == ["加微信abc12345领取兼职日结", "今天天气不错，晚上一起吃饭吧"]
+    assert [r["label"] for r in rows] == ["spam", "ham"]
+    # UTF-16 with its BOM, and an explicit --encoding
+    assert [r["label"] for r in _classified(tmp_path, text.encode("utf-16"))[2]] == ["spam", "ham"]
+    assert [r["label"] for r in _classified(tmp_path, text.encode("gbk"), "--encoding", "gbk")[2]] == ["spam", "ham"]
+    # UTF-8 with one stray byte: still UTF-8 (not garbled as GB18030), the bad row is named
+    stray = text.encode("utf-8").replace(b"2,", b"2,\xff\xfe ")
+    code, output, rows = _classified(tmp_path, stray)
+    assert code == 0 and rows[0]["text"] == "加微信abc12345领取兼职日结" and rows[0]["label"] == "spam"
+    assert "cannot decode" in output and "data rows: 2" in output
+    code, output, _ = _classified(tmp_path, text.encode("utf-8"), "--encoding", "klingon")
+    assert code == 2 and "klingon" in output
+
+
 def test_train_and_eval_json(tmp_path: Path) -> None:
     fb = tmp_path / "fb.csv"
     fb.write_text("text,label\n老地方见,ham\n", encoding="utf-8")

@@ -7,6 +7,7 @@ by evaluation): ``classify`` adds ``label`` (spam/ham), ``score`` (0..1) and ``r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -23,6 +24,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from qunyun.i18n import t
+from qunyun.importers.common import sniff_encoding
 
 from . import classifier
 from .dataset import DataMissingError
@@ -72,7 +74,9 @@ class _Counting(io.RawIOBase):
 @app.command()
 def classify(
     ctx: typer.Context,
-    input: Annotated[Path, typer.Option("--input", "-i", help="CSV file (UTF-8, with or without BOM).")],
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="CSV file (UTF-8, with or without BOM; GBK and UTF-16 are detected).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the CSV with label/score/reasons.")],
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the message text.")] = "text",
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows scored per batch.")] = CHUNK,
@@ -80,6 +84,9 @@ def classify(
     workers: Annotated[
         int, typer.Option("--workers", min=0, help="Processes to use (0 = up to 2 idle CPU cores).")
     ] = 0,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Input encoding (default: detected; utf-8, gb18030, utf-16 ...).")
+    ] = None,
 ) -> None:
     """Label every row of a CSV as spam/ham (streams in chunks: memory stays flat)."""
     lang = _lang(ctx)
@@ -91,8 +98,21 @@ def classify(
     # forking a worker pool pays off from a few thousand rows on (~1 MB of CSV)
     workers = workers or (auto_workers() if total > 1_000_000 else 1)
     with input.open("rb") as raw:
+        if encoding is None:
+            # a Chinese Excel or WPS export is GB18030/GBK: read as UTF-8 it would be scored as
+            # mojibake (every row ham) without a word of warning
+            encoding = sniff_encoding(raw.read(1 << 20))
+            raw.seek(0)
+            if encoding == "gb18030":
+                _err.print(t("spam.encoding_detected", lang, encoding=encoding), highlight=False)
+        elif encoding.replace("-", "").replace("_", "").lower() == "utf8":
+            encoding = "utf-8-sig"  # a BOM is not part of the header
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            _fail(t("spam.bad_encoding", lang, encoding=encoding))
         counting = _Counting(raw)
-        reader_fh = io.TextIOWrapper(io.BufferedReader(counting), encoding="utf-8-sig", errors="replace", newline="")
+        reader_fh = io.TextIOWrapper(io.BufferedReader(counting), encoding=encoding, errors="replace", newline="")
         reader = csv.reader(reader_fh)
         header = next(reader, None)
         if header is None:
@@ -123,10 +143,19 @@ def classify(
             writer = csv.writer(out_fh)
             writer.writerow(out_header)
 
+            garbled: list[int] = []  # data rows (1-based) with bytes the encoding could not decode
+
             def chunks() -> Iterator[tuple[list[list[str]], list[str]]]:
+                nonlocal rows_read
                 rows = (row for row in reader if row)  # blank lines are skipped
                 while chunk := list(islice(rows, chunk_size)):
-                    yield chunk, [r[idx] if idx < len(r) else "" for r in chunk]
+                    texts = [r[idx] if idx < len(r) else "" for r in chunk]
+                    if "\ufffd" in "".join(texts):
+                        garbled.extend(rows_read + k + 1 for k, x in enumerate(texts) if "\ufffd" in x)
+                    rows_read += len(chunk)
+                    yield chunk, texts
+
+            rows_read = 0
 
             for rows, labels in detector.label_chunks(chunks(), workers=workers):
                 for row, sp, sc, why in zip(rows, labels.spam, labels.scores, labels.reasons, strict=True):
@@ -137,6 +166,11 @@ def classify(
                 rows_done += len(rows)
                 bar.update(task, completed=counting.count, rows=rows_done)
             bar.update(task, completed=total, rows=rows_done)
+    if garbled:
+        rows_list = ", ".join(map(str, garbled[:10])) + (" …" if len(garbled) > 10 else "")
+        _err.print(
+            t("spam.undecodable_rows", lang, n=len(garbled), rows=rows_list, encoding=encoding), highlight=False
+        )
     _err.print(t("spam.classified", lang, rows=rows_done, spam=spam_count, output=str(output)), highlight=False)
 
 
