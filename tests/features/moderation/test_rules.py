@@ -77,10 +77,18 @@ def test_rule_codes(text: str, code: str) -> None:
         "the app store is down, log in later",  # English words are not spaced-out domains
         "这个月的会费是50元，请在周五前交给我",  # a price without a trade verb
         "出去玩吗？收到了",  # 出/收 in ordinary words are not trade offers
+        "newegg item N82E16822144154 is the one",  # a product code holding 11 phone-like digits
+        "see the brother-list archive 2004q4/000839",  # q after a digit is no QQ handle
     ],
 )
 def test_no_contact_finding_on_ordinary_numbers(text: str) -> None:
     assert not {c for c in codes(text) if c.startswith(("contact:", "keyword:claim", "url:", "trade:"))}
+
+
+@pytest.mark.parametrize("text", ["ubuntu 12.10 + vsftpd: virtual users", "any 12+ version of ubuntu", "c++ question"])
+def test_a_plus_is_add_only_before_a_whole_handle_word(text: str) -> None:
+    assert not {c for c in codes(text) if c.startswith(("keyword:加", "contact:"))}
+    assert "keyword:加v" in codes("有意+V：abc123") and "contact:qq" in codes("+qq 12345678")
 
 
 def test_allow_link_lowers_and_contact_plus_solicitation_raises() -> None:

@@ -104,7 +104,8 @@ _ZH_CHARS = "".join(_ZH_DIGITS)
 #: a run of 5+ digits / Chinese numerals (spaces, dots, dashes between them allowed)
 _DIGIT_RUN = re.compile(rf"[0-9{_ZH_CHARS}](?:[ \-_.·/]?[0-9{_ZH_CHARS}]){{4,}}")
 #: '+' used as 加 before a contact word: +V, ➕vx, +q, +微
-_PLUS_AS_ADD = re.compile(r"\+\s*(?=(?:v|vx|wx|q|微|薇|威|扣|企鹅|好友|群|我))")
+#: (a Latin handle word must end there: "12.10 + vsftpd", "12+ version" are not 加v)
+_PLUS_AS_ADD = re.compile(r"\+\s*(?=(?:(?:vx|wx|qq|v|q)(?![a-z])|微|薇|威|扣|企鹅|好友|群|我))")
 
 
 def _fix_digit_run(m: re.Match[str]) -> str:

@@ -68,8 +68,8 @@ _RE_WECHAT_COMPACT = re.compile(
 )
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
 _RE_QQ_CTX = re.compile(
-    r"(?:(?<![a-z])qq|(?<![a-z])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊|私信|戳|滴滴"
-    r"|(?<![a-z])dd)"
+    r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
+    r"|私信|戳|滴滴|(?<![a-z0-9])dd)"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*$"
 )
 _RE_DIGITS = re.compile(r"[0-9]{5,}")
@@ -304,7 +304,11 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
-                out[i].append(Finding("contact:phone", W_PHONE, digits))
+                k = m.start()
+                # not inside a product code or a hash (N82E16822144154): letters and digits
+                # right before it; a handle glued to a word (vx13812345678, 电话138…) still counts
+                if not (k >= 2 and norm[k - 1].isascii() and norm[k - 1].isalpha() and norm[k - 2].isdigit()):
+                    out[i].append(Finding("contact:phone", W_PHONE, digits))
                 continue  # a mobile number, not a QQ number
             if len(digits) == 11 and digits.startswith("09"):
                 # UK premium-rate numbers (SMS spam: 105 of 522, no ham); also a landline with
