@@ -336,3 +336,39 @@ def test_peers_context_drops_the_trade_rules_and_the_contact_combo() -> None:
     sale = "出一部诺基亚6600，原价2000多，500元出，联系电话13520941876"
     peers = sale + "，毕业带不走，屏幕有一点划痕"
     assert rule_logit(RuleSet().scan(peers)) < rule_logit(RuleSet().scan(sale)) - 3.0
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # money per click (拉人头/刷单): the task and the red envelope that pays for it
+        ("帮忙投个票呗 投一票给2块红包 链接在这[图片]", "scam:paid_task", ""),
+        ("群主让我发的，大家帮忙点一下助力，助力成功每人发红包[图片]", "scam:paid_task", ""),
+        ("今晚群主发红包，大家早点来抢", "", "scam:paid_task"),  # a family group's red envelope
+        # QQ-group lures and admins' own group numbers
+        ("考公资料 粉笔华图全套网课 200G 只要19.9 加我看空间", "keyword:看空间", ""),
+        ("本群人快满了 备用群 763920158 大家先加上 以防万一", "context:peers", ""),
+        ("再说一遍 本群禁止刷单兼职 网贷 谁发谁飞机票", "context:warning", ""),
+        # an impersonation scam's "千万别告诉妈" is no scam warning
+        (
+            "爸，我手机没电了，急需3000元，你先打到这个卡上：建设银行4367420018361234，千万别告诉妈",
+            "scam:payee",
+            "context:warning",
+        ),
+    ],
+)
+def test_paid_tasks_and_qq_group_shapes(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "spam"),
+    [
+        ("Wow I just made 5600usd with just 500usd Working with Annie is really profitable", True),
+        ("Crypto exchange help alot With a little deposit of $300 i earn over $4,000 within a short period", True),
+        ("I invested $300 in my homelab and it saved me $40 a month on cloud bills", False),  # no payout verb
+        ("learn bash: echo $1 $2 prints the first two arguments", False),
+    ],
+)
+def test_english_investment_testimonials(text: str, spam: bool) -> None:
+    assert ("claim:income" in codes(text)) is spam

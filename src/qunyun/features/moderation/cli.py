@@ -144,6 +144,7 @@ def classify(
             writer.writerow(out_header)
 
             garbled: list[int] = []  # data rows (1-based) with bytes the encoding could not decode
+            rows_read = 0
 
             def chunks() -> Iterator[tuple[list[list[str]], list[str]]]:
                 nonlocal rows_read
@@ -155,7 +156,6 @@ def classify(
                     rows_read += len(chunk)
                     yield chunk, texts
 
-            rows_read = 0
 
             for rows, labels in detector.label_chunks(chunks(), workers=workers):
                 for row, sp, sc, why in zip(rows, labels.spam, labels.scores, labels.reasons, strict=True):

@@ -76,6 +76,10 @@ ZH_STRONG = [
     "维和部队", "加错人了",
     # junk mail (垃圾邮件): paid publication, clearance sales, advance-fee fraud (受益人…事成之后)
     "包发表", "欲购从速", "事成之后",
+    # QQ-group ads outside games' own cheats: exam cheating gear, adult "benefit" packs, zero-down
+    # phones for students, pirated VIP access, cheap top-ups (作弊耳机, 福利姬, 0首付, 加蔻)
+    "看空间", "作弊耳机", "福利姬", "量大从优", "0首付", "私我下单", "加蔻", "蔻蔻", "全站vip", "免费领皮肤",
+    "刷战力",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -84,7 +88,7 @@ PROFILE_LURE = 3.0
 #: no verb is inside another (看看我 holds 看我), so one lure gives one finding
 _LURE_VERBS = ("看我", "戳我", "点我", "进我", "来我", "去我", "翻我", "在我", "见我")
 _LURE_PLACES = (
-    "头像", "主页", "简介", "签名", "个签", "作品", "专栏", "橱窗", "动态", "资料卡", "小店", "店铺", "粉丝群",
+    "空间", "头像", "主页", "简介", "签名", "个签", "作品", "专栏", "橱窗", "动态", "资料卡", "小店", "店铺", "粉丝群",
 )  # fmt: skip
 PROFILE_LURES = [v + m + p for v in _LURE_VERBS for m in ("", "的") for p in _LURE_PLACES]
 
@@ -106,6 +110,8 @@ ZH_MEDIUM = [
     # social-platform sales and lures (厂家直供, 夜场, 有缘人, 蓝v号 …)
     "厂家直供", "搜店名", "夜场", "有缘人", "蓝v号", "代发", "铺量", "网d", "日结高薪", "不需要经验",
     "一个人在国外", "在国外工作", "军医",
+    # game services and student lures in QQ groups
+    "代充", "代打", "成品号", "邀请码", "新人送", "陪玩", "代做", "大尺度", "当天拿机", "地址私聊",
     # junk mail: "reply to this mail for the brochure" (回复本邮件索取), training and fair sellers
     "回复本邮件", "索取", "数量有限", "评职称", "罚没", "受益人", "严格保密", "诚邀", "展位", "内训", "考前培训",
     # off-platform moves and private groups (引流): 去微信聊, 我拉你进群, 进我粉丝群
@@ -136,6 +142,7 @@ ZH_WEAK = [
     "跨境电商", "有兴趣的", "感兴趣的", "有意", "速来", "诚信", "当面交易", "正品", "专柜",
     "划算", "半价", "查重", "捧场", "包邮", "充值", "价格好说", "有惊喜",
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
+    "网课", "脚本", "终身", "闲鱼价",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",
 ]  # fmt: skip

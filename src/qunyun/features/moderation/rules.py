@@ -20,6 +20,7 @@ import ahocorasick
 
 from . import keywords as kw
 from .config import SpamRulesConfig
+from .english import scan_english
 from .findings import W_PHONE, W_SHORTCODE, Finding
 from .normalize import CJK, SEP, compact, normalize, normalize_batch
 from .shapes import scan_chinese
@@ -375,6 +376,7 @@ class RuleSet:
             for i, fs in zip(wide, sub_out, strict=True):
                 if fs:
                     out[i].extend(fs if promos else [f for f in fs if not f.code.startswith("promo:")])
+        scan_english(norm, norm_starts, out)
         if "@" in norm:
             for m in _RE_AT_HANDLE.finditer(norm):
                 i = bisect_right(norm_starts, m.start()) - 1

@@ -32,12 +32,16 @@ W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), 
 W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
 W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
 W_PEERS = -1.5  # people who know each other (同学/师兄/室友/课题组), a member's own used things
+W_PAID_TASK = 3.0  # money per click: 投一票给2块红包, 助力成功每人发红包, 注册完给你5块 (拉人头/刷单)
 W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 
 #: the codes of the shapes above that recognise an ad or a scam by its form, not its words: where
 #: one fires, the detector does not let the model's "ham" outvote it (``detector.STRUCTURAL_FLOOR``)
 STRUCTURAL = frozenset(
-    {"promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund", "sms:reply"}
+    {
+        "promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund",
+        "scam:paid_task", "sms:reply",
+    }
 )
 
 # --- patterns over the norm form -------------------------------------------------------------
@@ -62,7 +66,7 @@ _RE_WARNING = re.compile(
     # complaints about spam and questions about a scheme: the member talks *about* the ad
     r"|全是广告|都是广告|打广告|广告打得|营销号|是托|传销|骚扰|差点就信|差点信了|大家小心|能不能管管|管管吧"
     r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|举报了"
-    r"|千万别碰|别碰|违法的|是违法|要谨慎"
+    r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|小心|禁止|截图了|谁发谁"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
     r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
@@ -142,7 +146,9 @@ _DIGIT_X = frozenset("0123456789x")
 _RE_PEERS = re.compile(
     r"各位同学|同学们|各位校友|各位老师|各位同门|师弟|师妹|师兄|师姐|同门|课题组|实验室|室友|宿舍|学生会|研究生会"
     r"|团委|社团|组会|老乡|我们班|班费|多退少补|老板让我|年买的|月买的|骑了|划痕|带不走|用不了了|不议价|小刀|站内信"
-    r"|邮件列表"
+    r"|邮件列表|学长|学姐|学弟|学妹|考完了|用了一年|原价转|去不了"
+    # an admin pointing to the group's own places (备用群, 群号在群公告里)
+    r"|备用群|群公告|公告里|见公告|放公告"
 )
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
@@ -206,6 +212,14 @@ _RE_REFUND_ACT = re.compile(
 
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
 _RE_REPLY_CODE = re.compile(r"回复[a-z0-9]{1,4}(?:即可)?(?:获取|查看|订购|开通|领取|参与|了解|查询)|按[0-9x]号键")
+
+#: money per click (投一票给2块红包, 每人发红包) ... next to the click it pays for
+_RE_PAID = re.compile(
+    r"给你发[0-9一二两三四五六七八九十]|给[0-9一二两三四五六七八九十]|发[0-9一二两三四五六七八九十]|送[0-9一二两三四五六七八九十]"
+    r"|每人发|每人给"
+)
+_RE_PAID_TAIL = re.compile(r"[0-9一二两三四五六七八九十]{0,3}(?:块|元)?(?:钱)?(?:的)?红包")
+_RE_TASK = re.compile(r"投票|投一票|投个票|助力|砍一刀|帮砍|注册|下载|点一下|点赞|关注|转发|好评|拉人")
 
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
@@ -356,6 +370,14 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
             # a scam dressed as a notice (您购买的商品…): the notice context does not apply
             out[i] = [f for f in out[i] if f.code != "context:notice"]
             out[i].append(Finding("scam:refund", W_PAYEE, ""))
+    for m in _RE_PAID.finditer(norm):
+        tail = _RE_PAID_TAIL.match(norm, m.end() - (0 if m.group(0)[-1] in "发给" else 1))
+        if tail is None:
+            continue
+        i = bisect_right(norm_starts, m.start()) - 1
+        lo, hi = _bounds(norm, norm_starts, i)
+        if _RE_TASK.search(norm, lo, hi) is not None and not any(f.code == "scam:paid_task" for f in out[i]):
+            out[i].append(Finding("scam:paid_task", W_PAID_TASK, norm[m.start() : tail.end()]))
     for m in _RE_REPLY_CODE.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
         if not any(f.code == "sms:reply" for f in out[i]):
