@@ -372,3 +372,22 @@ def test_paid_tasks_and_qq_group_shapes(text: str, present: str, absent: str) ->
 )
 def test_english_investment_testimonials(text: str, spam: bool) -> None:
     assert ("claim:income" in codes(text)) is spam
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a teacher's impersonator asks for money to a card number; an airline refund scam gives a number
+        ("家长您好，我是班主任，孩子摔伤了急需手术费，请先转5000到 6217 0012 3456 7891 234", "scam:payee", ""),
+        ("【南方航空】航班因故障取消，请联系 400-870-2947 办理改签，可获补偿300元", "scam:refund", "context:notice"),
+        ("关注公众号【夜读小书屋】回复 666 获取你懂的资源", "sms:reply", ""),
+        # real notices: a carrier, a bank, a courier, a garage
+        ("【中国联通】您已成功订购5G套餐，次月1日生效。如有疑问请拨打10010。", "context:notice", ""),
+        ("【美团外卖】骑手已取餐，预计12:35送达，骑手电话 17029384756", "context:notice", "promo:offer"),
+        # someone telling the group about a scam they met
+        ("我也遇到过自称客服说要关闭百万保障的，直接挂了打官方电话，根本没这回事", "context:warning", ""),
+        ("大家注意，有人用我的头像加好友借钱，我微信号没换，谁都别转账！", "context:warning", ""),
+    ],
+)
+def test_payees_refunds_notices_and_reports(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -80,6 +80,10 @@ ZH_STRONG = [
     # phones for students, pirated VIP access, cheap top-ups (作弊耳机, 福利姬, 0首付, 加蔻)
     "看空间", "作弊耳机", "福利姬", "量大从优", "0首付", "私我下单", "加蔻", "蔻蔻", "全站vip", "免费领皮肤",
     "刷战力",
+    # scams of 2024-26: recovering lost money, Steam "mistaken report", fake diplomas, cash-out of
+    # bank cards and SIMs (收银行卡), "million cover" auto-debits, QR codes "in the attachment"
+    "挽回损失", "追回被骗", "误举报", "学信网可查", "刷流水", "收银行卡", "收手机卡", "收闲置手机卡", "百万保障",
+    "扫描附件二维码", "保证金认证", "加维", "真人娱乐", "首充送", "提款秒到", "私密发货", "降三高", "同城夜",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -88,7 +92,8 @@ PROFILE_LURE = 3.0
 #: no verb is inside another (看看我 holds 看我), so one lure gives one finding
 _LURE_VERBS = ("看我", "戳我", "点我", "进我", "来我", "去我", "翻我", "在我", "见我")
 _LURE_PLACES = (
-    "空间", "头像", "主页", "简介", "签名", "个签", "作品", "专栏", "橱窗", "动态", "资料卡", "小店", "店铺", "粉丝群",
+    "空间", "置顶", "头像", "主页", "简介", "签名", "个签", "作品", "专栏", "橱窗", "动态", "资料卡", "小店", "店铺",
+    "粉丝群",
 )  # fmt: skip
 PROFILE_LURES = [v + m + p for v in _LURE_VERBS for m in ("", "的") for p in _LURE_PLACES]
 
@@ -113,7 +118,12 @@ ZH_MEDIUM = [
     # game services and student lures in QQ groups
     "代充", "代打", "成品号", "邀请码", "新人送", "陪玩", "代做", "大尺度", "当天拿机", "地址私聊",
     # junk mail: "reply to this mail for the brochure" (回复本邮件索取), training and fair sellers
-    "回复本邮件", "索取", "数量有限", "评职称", "罚没", "受益人", "严格保密", "诚邀", "展位", "内训", "考前培训",
+    "回复本邮件", "索取",
+    # crypto shilling, paid engagement, quack cures, exam leaks, travel bait
+    "上币安", "翻百倍", "百倍币", "立返", "高佣", "佣金", "买粉", "买赞", "上热门", "代投", "立竿见影", "纯中药",
+    "内部押题", "命中率", "名额仅剩", "不用节食", "夜生活", "轻松副业", "包原创", "出证", "自动扣费", "影响个人征信",
+    "各类证件", "一条龙", "祖传", "白条账户", "不然要封号",
+    "数量有限", "评职称", "罚没", "受益人", "严格保密", "诚邀", "展位", "内训", "考前培训",
     # off-platform moves and private groups (引流): 去微信聊, 我拉你进群, 进我粉丝群
     "去微信聊", "微信聊", "加微信聊", "私下聊", "体验群", "福利群", "粉丝群",
     "有你想要的", "评论区见", "懂的私",
@@ -142,7 +152,7 @@ ZH_WEAK = [
     "跨境电商", "有兴趣的", "感兴趣的", "有意", "速来", "诚信", "当面交易", "正品", "专柜",
     "划算", "半价", "查重", "捧场", "包邮", "充值", "价格好说", "有惊喜",
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
-    "网课", "脚本", "终身", "闲鱼价",
+    "网课", "脚本", "终身", "闲鱼价", "埋伏", "回电", "押题",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",
 ]  # fmt: skip
