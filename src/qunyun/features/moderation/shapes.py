@@ -360,19 +360,21 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
         if hook is not None and _RE_PHISH_VERB.search(norm, lo, hi) is not None:
             out[i] = [f for f in out[i] if f.code != "context:notice"]  # a phishing link dressed as a notice
             out[i].append(Finding("phish:link", W_PHISH, hook.group(0)))
-    for m in _RE_PAYEE.finditer(norm):
-        if "您的" in m.group(0) or "你的" in m.group(0):
-            continue  # 款项将打入您的工资卡: money to the reader's own account
-        i = bisect_right(norm_starts, m.start()) - 1
+    # a payee needs its context (换号了, 急需, 老板 …): that literal pass picks the few messages the
+    # costly payee pattern (its branches start with 打/转/汇, common characters) then reads
+    payee_ctx = _hits(_RE_PAYEE_CTX, norm, norm_starts)
+    for i in sorted(payee_ctx):
         lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_PAYEE_CTX.search(norm, lo, hi) is not None:
+        for m in _RE_PAYEE.finditer(norm, lo, hi):
+            if "您的" in m.group(0) or "你的" in m.group(0):
+                continue  # 款项将打入您的工资卡: money to the reader's own account
             out[i].append(Finding("scam:payee", W_PAYEE, m.group(0)))
     for m in _RE_PAYEE_CARD.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
         lo, hi = _bounds(norm, norm_starts, i)
         if (
-            _RE_PAYEE_AMOUNT.search(norm, max(lo, m.start() - 12), m.start()) is not None
-            and _RE_PAYEE_CTX.search(norm, lo, hi) is not None
+            i in payee_ctx
+            and _RE_PAYEE_AMOUNT.search(norm, max(lo, m.start() - 12), m.start()) is not None
             and not any(f.code == "scam:payee" for f in out[i])
         ):
             out[i].append(Finding("scam:payee", W_PAYEE, norm[max(lo, m.start() - 8) : m.end()]))
