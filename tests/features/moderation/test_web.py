@@ -166,7 +166,7 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         inc = client.get("/moderation/incidents")
         assert inc.status_code == 200 and "incident-1" in inc.text
         rules = client.get("/moderation/rules")
-        assert rules.status_code == 200
+        assert rules.status_code == 200 and '<option value="promo">' in rules.text  # the families are suggested
         token = csrf_of(rules.text)
         client.post(
             "/moderation/rules/add",

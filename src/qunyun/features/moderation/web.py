@@ -127,6 +127,7 @@ def rules_page(request: Request, user: Viewer) -> HTMLResponse:
         {
             "entries": entries,
             "kinds": list(sc.LIST_KINDS),
+            "families": list(sc.RULE_FAMILIES),
             "cfg": cfg,
             "steps": [s.label()[1 if request_lang(request) == "en" else 0] for s in cfg.ladder.steps],
         },
