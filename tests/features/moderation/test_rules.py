@@ -391,3 +391,22 @@ def test_english_investment_testimonials(text: str, spam: bool) -> None:
 )
 def test_payees_refunds_notices_and_reports(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # disguised handles: full-width spaced letters, a plus after the colon, homophones of 微信
+        ("ｗ ｘ ：ｍ ｅ ｉ ｍ ｅ ｉ ⑨ ⑨ ，来 聊 天", "contact:wechat", ""),
+        ("vx：➕ⓛⓘⓝⓖⓧⓘ⑦⑦ 带你看更多刺激的", "contact:wechat", ""),
+        ("加 ＋ 我 → 歪 信 ：同 上 面 I D", "keyword:歪信", ""),
+        # marketplace scams and the "wrong transfer" opener ("不小心" is no warning)
+        ("您好，我在闲鱼买了您的东西，付款后显示资金冻结了，需要您扫一下这个二维码解冻", "keyword:二维码解冻", ""),
+        ("在吗？我不小心给你转错了一笔钱，能帮忙退回来吗？加我微信我教你怎么操作", "keyword:转错了", "context:warning"),
+        # sellers and creators saying what they do not do; an anti-fraud notice quoting the scam
+        ("走闲鱼担保交易就行，不用加微信，平台有保障", "context:warning", ""),
+        ("【国家反诈中心】凡自称公检法要求把钱转到安全账户的，都是诈骗！请拨打110", "", "scam:authority"),
+    ],
+)
+def test_short_video_disguises_and_marketplace_scams(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

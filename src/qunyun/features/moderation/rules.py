@@ -53,7 +53,7 @@ _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 _RE_WECHAT = re.compile(
     rf"{_ZH_WECHAT}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
     rf"|(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
-    rf"(?:[:：=][ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
+    rf"(?:[:：=][ \t]*[+加]?[ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
 #: literals that start a WeChat handle (searched with str.find before the full regex runs)
 _WECHAT_LITERALS = ("微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin")
@@ -67,6 +67,9 @@ _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v)"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
+#: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);
+#: not looked for in Latin text, where "wxpython3" is a word
+_RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
 _RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
@@ -264,6 +267,10 @@ class RuleSet:
                 sub_starts = _starts_of([comp_parts[i] for i in wide])
                 for end, finding in self._compact_ac.iter(sub):
                     out[wide[bisect_right(sub_starts, end) - 1]].append(finding)
+                for wx in _RE_WX_COMPACT_CJK.finditer(sub):
+                    i = wide[bisect_right(sub_starts, wx.start()) - 1]
+                    if not any(f.code == "contact:wechat" for f in out[i]):
+                        out[i].append(Finding("contact:wechat", W_WECHAT, wx.group(0)))
             # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the others
             if self._compact_latin_re is not None:
                 cjk = set(wide)

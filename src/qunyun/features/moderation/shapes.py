@@ -67,7 +67,9 @@ _RE_WARNING = re.compile(
     # complaints about spam and questions about a scheme: the member talks *about* the ad
     r"|全是广告|都是广告|打广告|广告打得|营销号|是托|传销|骚扰|差点就信|差点信了|大家小心|能不能管管|管管吧"
     r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|举报了"
-    r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|小心|禁止|截图了|谁发谁|别转账|都是假的|是假的|自称|没这回事|直接挂了"
+    r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|你们也小心|小心点|要小心|禁止|截图了|谁发谁|别转账|都是假的|是假的|自称|没这回事|直接挂了"
+    # ... and saying what they do *not* do (不用加微信, 平台有保障, 群里只聊天不卖东西)
+    r"|不加微信|不用加微信|不会让你|平台有保障|压根没|引流号|不卖东西"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
     r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
@@ -92,7 +94,7 @@ _RE_NOTICE = re.compile(
     r"|挂号成功|值机|派送中|订单已确认|已转入您的|您尾号|尾号为|账户余额|余额为|您购买的|您预订的|您的订单|券号"
     r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单|如需续费|营业厅办理"
     r"|安全检查|不收取任何费用|成功报名|报名成功|准考证|您预约的|已为您|改约|续费可|配送员|派件员|携带身份证"
-    r"|您已成功|账户尾号|卡尾号|已临时调升|骑手已|骑手电话|预计送达|保养已完成|来店取车|可以取车"
+    r"|您已成功|账户尾号|卡尾号|已临时调升|骑手已|骑手电话|预计送达|保养已完成|来店取车|可以取车|核销"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -380,7 +382,8 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
             out[i].append(Finding("scam:payee", W_PAYEE, norm[max(lo, m.start() - 8) : m.end()]))
     for i in sorted(_hits(_RE_AUTHORITY, norm, norm_starts) - news):
         lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None:
+        # an anti-fraud notice (凡自称公检法…都是诈骗) describes the scam in the scam's own words
+        if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
             out[i].append(Finding("scam:authority", W_PAYEE, ""))
     for i in sorted(_hits(_RE_REFUND, norm, norm_starts) - news):
         lo, hi = _bounds(norm, norm_starts, i)
