@@ -410,3 +410,23 @@ def test_payees_refunds_notices_and_reports(text: str, present: str, absent: str
 )
 def test_short_video_disguises_and_marketplace_scams(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # service notices: a bank's "如非本人操作", a utility bill, a lottery draw, a shipping address
+        ("【工商银行】您的手机银行登录密码已修改成功，如非本人操作请立即致电95588。", "context:notice", ""),
+        ("【中国体育彩票】大乐透第25031期开奖号码：06 12 19 27 33+02 10，一等奖3注。", "context:notice", ""),
+        ("地址是：杭州市西湖区文三路478号，收件人李然，电话13857123456", "context:notice", "promo:offer"),
+        # ... unless the notice hides a new payee or a phishing link
+        ("物业通知：水费账户调整，本月水费请转入新账户6222020200112233，户名张建国", "scam:payee", "context:notice"),
+        ("【中国邮政】您的包裹因信息不全无法投递，请点击 ems-cn.top/q 更新地址", "phish:link", "context:notice"),
+        # impersonated relatives; neighbours organising things among themselves
+        ("舅舅，是我，要先交8000保证金，怕妈担心别告诉她，转这个卡6228480312345678911", "scam:payee", ""),
+        ("#接龙 秋游自愿参加，费用85元/人（含大巴、门票、午餐），报名的家长请接龙", "context:peers", "promo:offer"),
+        ("外教口语陪练，美国老师，不满意随时退🌟咨询薇❤：yyjj8721", "contact:wechat", ""),
+    ],
+)
+def test_service_notices_payees_and_community_groups(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

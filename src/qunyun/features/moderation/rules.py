@@ -46,17 +46,19 @@ WEAK_CAP = 2.5
 MEDIUM_CAP = 4.0
 
 # --- patterns over the norm form (digits already ASCII and re-joined) ------------------------
-_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|加vx|加wx)"
+_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|加vx|加wx|加威|薇)"
 _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 #: a Chinese handle word may be followed by any ID; a Latin one (vx/wx/wechat) needs a colon or
 #: an ID holding a digit, so "wxpython" or "wechat users" are not handles
 _RE_WECHAT = re.compile(
-    rf"{_ZH_WECHAT}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
+    rf"{_ZH_WECHAT}[^\w\s:：=]{{0,2}}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
     rf"|(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
     rf"(?:[:：=][ \t]*[+加]?[ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
 #: literals that start a WeChat handle (searched with str.find before the full regex runs)
-_WECHAT_LITERALS = ("微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin")
+_WECHAT_LITERALS = (
+    "微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin", "加威", "薇",
+)
 #: one alternation of plain literals: a single fast pass instead of a str.find per literal
 _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 #: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
@@ -64,7 +66,7 @@ _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 _RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
-    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v)"
+    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x)"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);

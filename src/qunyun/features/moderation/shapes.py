@@ -69,7 +69,7 @@ _RE_WARNING = re.compile(
     r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|举报了"
     r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|你们也小心|小心点|要小心|禁止|截图了|谁发谁|别转账|都是假的|是假的|自称|没这回事|直接挂了"
     # ... and saying what they do *not* do (不用加微信, 平台有保障, 群里只聊天不卖东西)
-    r"|不加微信|不用加微信|不会让你|平台有保障|压根没|引流号|不卖东西"
+    r"|不加微信|不用加微信|不会让你|平台有保障|压根没|引流号|不卖东西|那个广告|广告说|楼上那个|不要随便|不会以任何理由"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
     r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
@@ -95,6 +95,8 @@ _RE_NOTICE = re.compile(
     r"|已到达|投递员|您的快件|您的包裹|您的邮件|已寄出|请注意查收|单号|审核通过|已生效|电子保单|如需续费|营业厅办理"
     r"|安全检查|不收取任何费用|成功报名|报名成功|准考证|您预约的|已为您|改约|续费可|配送员|派件员|携带身份证"
     r"|您已成功|账户尾号|卡尾号|已临时调升|骑手已|骑手电话|预计送达|保养已完成|来店取车|可以取车|核销"
+    r"|如非本人操作|如有疑问请|开奖号码|已开奖|已退回|已放款|已转入|存入尾号|扣款|已修改成功|已变更为|已欠费"
+    r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -151,6 +153,8 @@ _RE_PEERS = re.compile(
     r"各位同学|同学们|各位校友|各位老师|各位同门|师弟|师妹|师兄|师姐|同门|课题组|实验室|室友|宿舍|学生会|研究生会"
     r"|团委|社团|组会|老乡|我们班|班费|多退少补|老板让我|年买的|月买的|骑了|划痕|带不走|用不了了|不议价|小刀|站内信"
     r"|邮件列表|学长|学姐|学弟|学妹|考完了|用了一年|原价转|去不了|自用|个人闲置|群主自费"
+    r"|接龙|团长|班长|邻居|自家闲置|自提|自取|闲置的|群友优先|车友会|跑团|中介勿扰|义卖|善款|自愿捐|公示"
+    r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|我家上个月|我私发你"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
@@ -159,7 +163,7 @@ _RE_PEERS = re.compile(
 _RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
 
 #: chat between people who know each other (一起去, 改天, 给你留): a tip, not a shop's voice
-_RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家")
+_RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家|刚买了|不知道质量|挺甜")
 
 #: a person speaking or spoken to (我/你/他, family words): not the voice of an ad
 _RE_PERSONAL = re.compile(r"我|你|咱|他|她|妈|爸|哥|姐|弟|妹|老公|老婆|宝宝|大家|同学|老师")
@@ -181,7 +185,7 @@ _RE_NEWS = re.compile(
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
     r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度|无法派送|重新填写"
-    r"|成绩单|照片|相册|视频"
+    r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回"
 )
 
 _RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过")
@@ -191,6 +195,7 @@ _RE_PAYEE = re.compile(
     r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号|银行)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
     r"|(?:打|转|汇)[^\x00，。]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
     r"|打[我他她][^\x00，。]{0,4}?卡上|(?:汇款|转账|打款)到[^\x00]{0,6}?[0-9x]{12}"
+    r"|(?:转|打|汇)(?:到)?(?:这个|这张)卡|(?:转|打)我(?:支付宝|微信)|转至[^\x00]{0,8}?账户"
 )
 #: ... or to a bare card number (请先转5000到 6217…): found by its literal 到, the amount checked
 #: before it (one more branch in the pattern above would double the cost of its pass)
@@ -199,7 +204,7 @@ _RE_PAYEE_AMOUNT = re.compile(r"[转打汇][0-9x]{2,}(?:块|元)?$")
 
 _RE_PAYEE_CTX = re.compile(
     r"换了?(?:手机|卡)?号|新号|户名|房租|房东|老板|领导|财务|手机坏了|同学的号|急需|急用|别打电话|不方便接电话|账号我发你|否则"
-    r"|手机掉|同学手机|钱包被偷|出差|指定账户|回去马上还|抢救|手术费"
+    r"|手机掉|同学手机|钱包被偷|出差|指定账户|回去马上还|抢救|手术费|别告诉|个人账户|应急"
 )
 
 #: impersonated authorities (冒充公检法/医保局): a case or a frozen account, and a number to call
@@ -370,6 +375,8 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
         for m in _RE_PAYEE.finditer(norm, lo, hi):
             if "您的" in m.group(0) or "你的" in m.group(0):
                 continue  # 款项将打入您的工资卡: money to the reader's own account
+            # a new payee dressed as a notice (物业通知：水费请转入新账户…): the notice does not apply
+            out[i] = [f for f in out[i] if f.code != "context:notice"]
             out[i].append(Finding("scam:payee", W_PAYEE, m.group(0)))
     for m in _RE_PAYEE_CARD.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
