@@ -174,12 +174,15 @@ EN_STRONG = [
     "passive income", "work from home", "earn from home", "investment platform", "click the link below",
     "dm me for", "message me on whatsapp", "whatsapp me", "contact me on telegram", "join my channel",
     "crypto signals", "forex signals", "airdrop", "double your", "make money online",
+    # wallet-drainer giveaways (Telegram/Discord): none in the SMS, Telegram ham or #ubuntu log
+    "drop your wallet", "connect your wallet", "send your wallet address",
 ]  # fmt: skip
 
 EN_MEDIUM = [
     "claim", "prize", "winner", "urgent", "guaranteed", "click here", "limited offer",
     "bonus", "crypto", "bitcoin", "forex", "investment", "withdrawal", "profit", "earn", "income",
     "ringtone", "voucher", "award", "dm me", "inbox me", "telegram", "whatsapp",
+    "presale", "altcoin", "received my payment",
 ]  # fmt: skip
 
 #: not used by default: the SMS-trained model already knows them and they are common in chat
