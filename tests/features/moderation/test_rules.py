@@ -430,3 +430,19 @@ def test_short_video_disguises_and_marketplace_scams(text: str, present: str, ab
 )
 def test_service_notices_payees_and_community_groups(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # recovery scams speak the victims' words: no warning, a scam
+        ("钱包被盗？资金被骗？专业团队帮你追回，成功后再收费，已帮数百人挽回损失", "scam:recovery", "context:warning"),
+        ("我被骗了三千，报警了，警察说追回的可能性不大", "context:warning", "scam:recovery"),
+        # gray-market Telegram ads; admins discussing the same words
+        ("高价收U，汇率比交易所高0.2，当面或者银行卡都行，量大的老板直接私聊 @U_duihuan_88", "keyword:高价收u", ""),
+        ("已经加了关键词过滤，“卡农”“跑分”“承兑”这几个词会自动删除并禁言 24 小时", "context:warning", ""),
+        ("MetaMask 官方正在进行钱包安全升级，请尽快到 metamask-upgrade.io 同步助记词", "phish:link", ""),
+    ],
+)
+def test_recovery_scams_and_gray_market_chat(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -40,7 +40,7 @@ W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码
 STRUCTURAL = frozenset(
     {
         "promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund",
-        "scam:paid_task", "sms:reply",
+        "scam:paid_task", "scam:recovery", "sms:reply",
     }
 )
 
@@ -70,6 +70,9 @@ _RE_WARNING = re.compile(
     r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|你们也小心|小心点|要小心|禁止|截图了|谁发谁|别转账|都是假的|是假的|自称|没这回事|直接挂了"
     # ... and saying what they do *not* do (不用加微信, 平台有保障, 群里只聊天不卖东西)
     r"|不加微信|不用加微信|不会让你|平台有保障|压根没|引流号|不卖东西|那个广告|广告说|楼上那个|不要随便|不会以任何理由"
+    r"|是钓鱼|钓鱼链接|钓鱼网站|被盗号|直接举报|被坑|一眼p|被管理踢|绝对不会|旗号|不带货"
+    # admins and members discussing spam words themselves (关键词过滤, 说白了就是洗钱, 血的教训)
+    r"|关键词|自动删|然后踢|好奇|说白了|血的教训|被盗过"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
     r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
@@ -154,7 +157,9 @@ _RE_PEERS = re.compile(
     r"|团委|社团|组会|老乡|我们班|班费|多退少补|老板让我|年买的|月买的|骑了|划痕|带不走|用不了了|不议价|小刀|站内信"
     r"|邮件列表|学长|学姐|学弟|学妹|考完了|用了一年|原价转|去不了|自用|个人闲置|群主自费"
     r"|接龙|团长|班长|邻居|自家闲置|自提|自取|闲置的|群友优先|车友会|跑团|中介勿扰|义卖|善款|自愿捐|公示"
-    r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|我家上个月|我私发你"
+    r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|自己搬|我家上个月|我私发你"
+    # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
+    r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
@@ -176,7 +181,7 @@ _RE_PROMO_SENDER = re.compile(
 
 #: ... unless it is news about one (记者, 据悉, 同比): reporting quotes the vocabulary it reports on
 _RE_NEWS = re.compile(
-    r"记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|统计局|发布会|我市|我省|我区|全市|全省|政策调整"
+    r"快讯|记者|据悉|据了解|数据显示|同比|环比|报道称|消息称|出台|通报|统计局|发布会|我市|我省|我区|全市|全省|政策调整"
     r"|监管|总局|业内人士|专家提醒|提醒广大|印发|部署|银监会|银保监|人民银行|不少|受.{0,8}影响|共有|最终录用"
     r"|投资者|消费者需|据报道|据介绍|宣布|一些|有些商家|该县|该市|该省|该区|该公司|该平台|该行|上调至|下调至|提高至"
     r"|警方提醒|打掉|团伙|抓获|破获|落网|判处|立案|一名(?:男子|女子|退休|老人|学生|市民|网友|员工|司机)|一男子|一女子|多地|某地|当地|消协|提醒消费者"
@@ -185,10 +190,10 @@ _RE_NEWS = re.compile(
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
     r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度|无法派送|重新填写"
-    r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回"
+    r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回|助记词|永久封禁|违规"
 )
 
-_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过")
+_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步")
 
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
@@ -234,6 +239,11 @@ _RE_PAID = re.compile(
 _RE_PAID_TAIL = re.compile(r"[0-9一二两三四五六七八九十]{0,3}(?:块|元)?(?:钱)?(?:的)?红包")
 _RE_TASK = re.compile(r"投票|投一票|投个票|助力|砍一刀|帮砍|注册|下载|点一下|点赞|关注|转发|好评|拉人")
 
+#: recovery scams (追回损失, 成功后再收费): they speak the victims' words (被骗), which must not count
+#: as a scam warning there
+_RE_RECOVERY = re.compile(r"追回|挽回损失")
+_RE_RECOVERY_ACT = re.compile(r"团队|专业|收费|成功后|律师|技术")
+
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
 
@@ -264,7 +274,12 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
         out[i].append(Finding("context:news", W_NEWS, ""))
     _scams(norm, norm_starts, out, set(linked), news)
     _mark(_RE_REFERRAL, "context:referral", W_REFERRAL, norm, norm_starts, out)
-    _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
+    warned = _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
+    for i in sorted(warned & _hits(_RE_RECOVERY, norm, norm_starts)):
+        lo, hi = _bounds(norm, norm_starts, i)
+        if _RE_RECOVERY_ACT.search(norm, lo, hi) is not None:
+            out[i] = [f for f in out[i] if f.code != "context:warning"]
+            out[i].append(Finding("scam:recovery", W_PAYEE, ""))
     return out
 
 
