@@ -446,3 +446,22 @@ def test_service_notices_payees_and_community_groups(text: str, present: str, ab
 )
 def test_recovery_scams_and_gray_market_chat(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # private-message scams: two signs each
+        ("哥，我在外面跟人打架被派出所扣了，要交五千保释金，千万别告诉我妈，你先转给我同学", "scam:impersonation", ""),
+        ("亲爱的，我跟你说的那个平台今天开放充值了，老师说这是最后一次机会", "scam:romance", ""),
+        ("不好意思，我刚才手滑把验证码发到你手机上了，麻烦把那串六位数字告诉我一下", "scam:code", ""),
+        ("哈喽，我是小红书官方运营，你的账号被选为优质创作者，需要缴纳认证费才能开通流量扶持", "scam:fee_first", ""),
+        ("亲，衣服质量问题我们给您双倍赔偿，金额较大需要走备用金通道，您先打开支付宝搜一下", "scam:refund", ""),
+        # ... and their look-alikes
+        ("老婆，我今天发奖金了，晚上带你去吃海底捞。", "", "scam:romance"),
+        ("你自己在12306上登录一下把我加成常用联系人吧，验证码别发给我，谁要都别给", "", "scam:code"),
+        ("我妈刚才差点被骗了，有人打电话说是快递理赔，让她下载APP开屏幕共享", "context:warning", "scam:refund"),
+    ],
+)
+def test_private_message_scams(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -33,6 +33,7 @@ W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords lik
 W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
 W_PEERS = -1.5  # people who know each other (同学/师兄/室友/课题组), a member's own used things
 W_PAID_TASK = 3.0  # money per click: 投一票给2块红包, 助力成功每人发红包, 注册完给你5块 (拉人头/刷单)
+W_DM_SCAM = 3.0  # a private-message scam: impersonated relative/boss, 杀猪盘, code theft, fee first
 W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码为): its 联系电话/优惠券 are not an ad
 
 #: the codes of the shapes above that recognise an ad or a scam by its form, not its words: where
@@ -40,7 +41,8 @@ W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码
 STRUCTURAL = frozenset(
     {
         "promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund",
-        "scam:paid_task", "scam:recovery", "sms:reply",
+        "scam:paid_task", "scam:recovery", "scam:impersonation", "scam:romance", "scam:code", "scam:fee_first",
+        "sms:reply",
     }
 )
 
@@ -52,7 +54,9 @@ _RE_INCOME = re.compile(
 )
 #: a promised return on a stake (投100第二天就返130): the shape of a Ponzi or task scam (a separate
 #: pattern: as a branch of the one above it made that pass four times slower)
-_RE_RETURN = re.compile(r"投[0-9]{2,}[元块]?[^0-9\x00]{0,8}返[0-9]{2,}")
+_RE_RETURN = re.compile(
+    r"投[0-9一二两三四五六七八九十百千万]{2,}[元块]?[^0-9\x00]{0,8}返(?:息)?[0-9一二两三四五六七八九十百千万]{2,}"
+)
 
 #: 一天能赚好几百, 轻松挣几千: the amount in words (no unit needed after 百/千/万); 能/可/松 right
 #: before 赚 is checked in code (a pattern that starts with 赚/挣 lets ``re`` skip ahead)
@@ -73,6 +77,7 @@ _RE_WARNING = re.compile(
     r"|是钓鱼|钓鱼链接|钓鱼网站|被盗号|直接举报|被坑|一眼p|被管理踢|绝对不会|旗号|不带货"
     # admins and members discussing spam words themselves (关键词过滤, 说白了就是洗钱, 血的教训)
     r"|关键词|自动删|然后踢|好奇|说白了|血的教训|被盗过"
+    r"|别理|不对劲|不可靠|退群|没有任何私下|不打算用|不收任何押金"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
     r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
@@ -99,7 +104,7 @@ _RE_NOTICE = re.compile(
     r"|安全检查|不收取任何费用|成功报名|报名成功|准考证|您预约的|已为您|改约|续费可|配送员|派件员|携带身份证"
     r"|您已成功|账户尾号|卡尾号|已临时调升|骑手已|骑手电话|预计送达|保养已完成|来店取车|可以取车|核销"
     r"|如非本人操作|如有疑问请|开奖号码|已开奖|已退回|已放款|已转入|存入尾号|扣款|已修改成功|已变更为|已欠费"
-    r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修"
+    r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修|售后组|全国联保|运单号|寄回|签收|挂号信"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -159,7 +164,7 @@ _RE_PEERS = re.compile(
     r"|接龙|团长|班长|邻居|自家闲置|自提|自取|闲置的|群友优先|车友会|跑团|中介勿扰|义卖|善款|自愿捐|公示"
     r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|自己搬|我家上个月|我私发你"
     # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
-    r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电"
+    r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电|团建"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
@@ -198,8 +203,8 @@ _RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|�
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
     r"(?:打到|转到|汇到|转入|汇入|打入)[^\x00]{0,14}?(?:卡|账户|账号|银行)|往[^\x00]{0,8}?(?:卡|账户|账号)上?(?:转|打|汇)"
-    r"|(?:打|转|汇)[^\x00，。]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
-    r"|打[我他她][^\x00，。]{0,4}?卡上|(?:汇款|转账|打款)到[^\x00]{0,6}?[0-9x]{12}"
+    r"|(?:打|转|汇)[^\x00，。,]{0,6}?到[^\x00]{0,8}?(?:卡|账户|账号)|转[一二两三四五六七八九十几百千万0-9x]+(?:块|元)?给"
+    r"|打[我他她][^\x00，。,]{0,4}?卡上|(?:汇款|转账|打款)到[^\x00]{0,6}?[0-9x]{12}"
     r"|(?:转|打|汇)(?:到)?(?:这个|这张)卡|(?:转|打)我(?:支付宝|微信)|转至[^\x00]{0,8}?账户"
 )
 #: ... or to a bare card number (请先转5000到 6217…): found by its literal 到, the amount checked
@@ -221,11 +226,16 @@ _RE_AUTHORITY = re.compile(
 _RE_AUTHORITY_ACT = re.compile(r"拨打|致电|回电|联系|点击|登录|转入|转到|汇入|配合|按[0-9x]号键")
 
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
-_RE_REFUND = re.compile(r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿|延误补偿|元补偿|补偿金")
+_RE_REFUND = re.compile(
+    r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿|延误补偿|元补偿|补偿金|赔偿|自动续费|罚款|扣押"
+)
 
 _RE_REFUND_ACT = re.compile(
     r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
     r"|(?:致电|拨打|联系|回电) ?[0-9x][0-9x-]{6}"
+    # ... or steps only a scammer asks for: a QR code, a "reserve fund", a search in Alipay, screen sharing
+    r"|扫描下方二维码|扫码进入|加一下微信|备用金|支付宝搜|按照我的指引|按指引|按客服的步骤|开通保证金|缴纳保证金"
+    r"|屏幕共享|会议软件"
 )
 
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
@@ -243,6 +253,31 @@ _RE_TASK = re.compile(r"投票|投一票|投个票|助力|砍一刀|帮砍|注�
 #: as a scam warning there
 _RE_RECOVERY = re.compile(r"追回|挽回损失")
 _RE_RECOVERY_ACT = re.compile(r"团队|专业|收费|成功后|律师|技术")
+
+#: scams told in a private message (私信诈骗): each needs two signs in one message
+#: - someone you know (or your boss) asks for money, urgently or secretly (熟人/领导借钱)
+_RE_IMPERSONATE = re.compile(
+    r"我是你|我是您|换号了|换了号|新号码|私人微信|我是.{1,4}的同学|我是.{1,2}总|我是.{1,2}局"
+    r"|哥,|姐,|爸,|妈,|舅舅|叔叔您好|阿姨您好|在外地"
+)
+_RE_MONEY_ASK = re.compile(
+    r"转我|转给我|先转|给我转|转一笔|打给我|借[0-9一二两三四五六七八九十几百千万]|找我一趟|来我办公室|来公司找我"
+    r"|交[^\x00，。,]{0,6}?(?:押金|保释金|手术费|医药费|罚款)"
+)
+_RE_URGENT = re.compile(r"急|别告诉|别跟|先别|不方便接|马上|住院|出事|派出所|千万别|声张")
+#: - an endearment and an investment platform in one message (杀猪盘: 亲爱的…平台今天开放充值)
+_RE_ENDEAR = re.compile(r"亲爱的|宝贝|老婆|老公")
+_RE_PLATFORM = re.compile(r"平台|充值|收益|提现|提出来|保证金|赚了|翻倍|老师|看盘|信号|行情")
+#: - the verification code someone "sent by mistake" (验证码发错了，告诉我)
+_RE_CODE_THEFT = re.compile(
+    r"验证码[^\x00]{0,24}?(?:告诉我|发给我|发我|报给我|念给我)|六位数字告诉我|那串数字告诉我|数字告诉我"
+)
+#: - a fee before the job, the date, the payout or the unfreezing (先交押金/入会费/认证费/保证金)
+_RE_FEE = re.compile(
+    r"(?:先交|需要交|需交|缴纳|交)[^\x00，。,]{0,6}?(?:押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金)"
+    r"|购买培训课程"
+)
+_RE_FEE_CTX = re.compile(r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真")
 
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
@@ -409,10 +444,28 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
             out[i].append(Finding("scam:authority", W_PAYEE, ""))
     for i in sorted(_hits(_RE_REFUND, norm, norm_starts) - news):
         lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_REFUND_ACT.search(norm, lo, hi) is not None:
+        if _RE_REFUND_ACT.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
             # a scam dressed as a notice (您购买的商品…): the notice context does not apply
             out[i] = [f for f in out[i] if f.code != "context:notice"]
             out[i].append(Finding("scam:refund", W_PAYEE, ""))
+    for code, first, second in (
+        ("scam:impersonation", _RE_IMPERSONATE, _RE_MONEY_ASK),
+        ("scam:romance", _RE_ENDEAR, _RE_PLATFORM),
+        ("scam:fee_first", _RE_FEE, _RE_FEE_CTX),
+    ):
+        for i in sorted(_hits(first, norm, norm_starts) - news):
+            lo, hi = _bounds(norm, norm_starts, i)
+            if second.search(norm, lo, hi) is None:
+                continue
+            if code == "scam:impersonation" and _RE_URGENT.search(norm, lo, hi) is None:
+                continue
+            out[i].append(Finding(code, W_DM_SCAM, ""))
+    for m in _RE_CODE_THEFT.finditer(norm):
+        if "别" in m.group(0) or "不要" in m.group(0) or "勿" in m.group(0):
+            continue  # 验证码别发给我: the opposite
+        i = bisect_right(norm_starts, m.start()) - 1
+        if not any(f.code == "scam:code" for f in out[i]):
+            out[i].append(Finding("scam:code", W_DM_SCAM, m.group(0)))
     for m in _RE_PAID.finditer(norm):
         tail = _RE_PAID_TAIL.match(norm, m.end() - (0 if m.group(0)[-1] in "发给" else 1))
         if tail is None:
