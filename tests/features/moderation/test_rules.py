@@ -465,3 +465,23 @@ def test_recovery_scams_and_gray_market_chat(text: str, present: str, absent: st
 )
 def test_private_message_scams(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # emoji that stand for characters (表情替字)
+        ("📱扫🐴领🧧 过时不候", "keyword:领红包", ""),
+        ("🐧：贰捌肆伍伍陆柒壹零叁 进来聊", "contact:qq", ""),
+        ("🈶️需要的🉑️以👀👀我的🏠页", "keyword:看我的主页", ""),
+        # jokes and reports in ad slang; a spam cliché is no joke
+        ("加我V 带你躺赚——躺在床上赚一对黑眼圈😂", "context:warning", ""),
+        ("避雷：小红书上那个“保过代考”收了我800就把我拉黑了，已报警", "context:warning", ""),
+        ("诚招代理，一件代发，无需囤货，月入过万不是梦", "", "context:warning"),
+        ("桶装水送水上门，娃哈哈、农夫山泉、怡宝，订水电话：0571-88776655", "", "context:warning"),
+        # boss impersonation asking to handle "一笔款"
+        ("我是张总，在开会不方便接电话，你加下这个QQ，财务那边有笔款急着要你处理", "scam:impersonation", ""),
+    ],
+)
+def test_emoji_for_characters_jokes_and_reports(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -43,7 +43,7 @@ from .features import HashedCharTfidf, HashedWordTfidf
 from .normalize import CJK, SEP, compact, normalize_batch
 
 #: bump when features or training change: old cached models are then ignored
-RECIPE_VERSION = "spam-recipe-17"
+RECIPE_VERSION = "spam-recipe-18"
 NGRAM_RANGE = (1, 3)
 HASH_BITS = 20
 C = 30.0

@@ -95,6 +95,12 @@ ZH_STRONG = [
     "收点货款",
     "过流水", "账户借我", "跑分", "卡农", "外围", "全国可约", "商务模特", "不走银行", "四件套", "灰产", "拉盘",
     "喊单", "包机票",
+    # the realistic-register set: brothels as tea, betting tips, bulk SMS, cheats, account farms, escorts
+ "品茶约会", "高端会所", "上期全红", "要跟的私", "充多少送多少", "短信群发", "扫码申领", "有护照", "透视自瞄",
+ "量大价优", "不上不收费", "同城yue", "点击头像", "深夜福利", "入口在简介", "加我薇", "保录用", "好评返现", "首冲",
+ "vx在主页", "未认证者将被移出", "链接放评论区", "走个账", "转进来再转出去", "千粉号", "群控", "微信多开",
+ "自动加好友", "链接见主页", "一刀999", "新区开服", "1v1视频", "真人在线", "luo聊", "截图找我领", "套出来", "互粉",
+ "原始股", "内部认购",
     # private-message scams: nude photos, renting out accounts and identities, sign-up bounties, coins
     "私房照", "出租微信号", "借你的身份", "借你身份证", "拉得越多", "白送币", "返息", "就能翻倍", "回报率特别高",
     "免息借款", "不好喝不要钱",
@@ -139,6 +145,11 @@ ZH_MEDIUM = [
     "上币安", "翻百倍", "百倍币", "立返", "高佣", "佣金", "买粉", "买赞", "上热门", "代投", "立竿见影", "纯中药",
     "内部押题", "命中率", "名额仅剩", "不用节食", "夜生活", "轻松副业", "包原创", "出证", "自动扣费", "影响个人征信",
     "各类证件", "一条龙", "祖传", "白条账户", "不然要封号",
+    # the realistic-register set: B2B lists, SEO, exam answers, stock groups, growth hacks
+ "新人到店", "精准营销", "海关数据", "询盘保证", "谷歌推广", "跟着导师", "薅一波", "下个软件", "客户数据", "代运营",
+ "起号", "技能补贴", "东南亚", "打字就行", "不封号", "日卡月卡", "快速排名", "百度首页", "见面付", "懂的都懂",
+ "看点不一样的", "降重", "期刊发表", "gu票", "大v带", "写好评", "新盘",  "手慢无", "换绑",
+ "考试答案", "增高", "爆率", "库存尾货", "关注领", "回关", "网站建设", "app定制", "资源多多",
     # private-message scams: tips, "辛苦费" for an identity, sign-up bounties, expats with a platform
     "垫付", "学生兼职", "刷个礼物", "辛苦费", "拉新", "空投项目", "养老项目", "支付分", "寄个小样", "有好东西分享",
     "在香港做", "在新加坡做", "做外汇", "看一下盘", "只带你", "监管牌照",
@@ -179,6 +190,7 @@ ZH_WEAK = [
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
     "网课", "脚本", "终身", "闲鱼价", "埋伏", "回电", "押题", "急售", "年化", "费率", "迪拜", "测试员",
     "冲榜", "我是卖", "外汇",
+ "带飞", "辅助",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",
 ]  # fmt: skip
@@ -190,7 +202,7 @@ EN_STRONG = [
     "dm me for", "message me on whatsapp", "whatsapp me", "contact me on telegram", "join my channel",
     "crypto signals", "forex signals", "airdrop", "double your", "make money online",
     # wallet-drainer giveaways (Telegram/Discord): none in the SMS, Telegram ham or #ubuntu log
-    "drop your wallet", "connect your wallet", "send your wallet address",
+    "drop your wallet", "connect your wallet", "send your wallet address", "add whatsapp", "part-time job available",
 ]  # fmt: skip
 
 EN_MEDIUM = [

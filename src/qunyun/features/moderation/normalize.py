@@ -163,12 +163,22 @@ def _norm_wide(part: str) -> str:
     return normalized.casefold()
 
 
+#: emoji written in place of a character (表情替字): 🐧 = 企鹅 (QQ), 🉑 = 可, 🐴 = 码, 🧧 = 红包 …
+#: ("📱扫🐴领🧧", "🈶️需要的🉑️以👀我的🏠页"); applied to Chinese texts only, like the table below
+EMOJI_CHARS = {
+    "🐧": "企鹅", "🉑": "可", "💰": "钱", "🐴": "码", "🧧": "红包", "🈶": "有", "👀": "看", "🏠": "主",
+    "🔗": "链接", "📱": "手机", "➕": "加", "🆓": "免费", "📞": "电话", "☎": "电话", "🉐": "得", "🈚": "无",
+    "🈷": "月", "🈵": "满", "🈳": "空", "🆕": "新", "🈸": "申", "🈺": "营", "🈴": "合", "💊": "药",
+}  # fmt: skip
+
 @lru_cache(maxsize=1)
 def _wide_table() -> dict[int, str]:
-    """Traditional → simplified plus full-width ASCII forms and the ideographic space → ASCII."""
+    """Traditional → simplified plus full-width ASCII forms, the ideographic space → ASCII and
+    emoji that stand for characters."""
     table = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
     table[0x3000] = " "
     table.update(_t2s_table())
+    table.update({ord(k): v for k, v in EMOJI_CHARS.items()})
     return table
 
 

@@ -46,7 +46,7 @@ WEAK_CAP = 2.5
 MEDIUM_CAP = 4.0
 
 # --- patterns over the norm form (digits already ASCII and re-joined) ------------------------
-_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|加vx|加wx|加威|薇)"
+_ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|加vx|加wx|加威|加徽|薇)"
 _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 #: a Chinese handle word may be followed by any ID; a Latin one (vx/wx/wechat) needs a colon or
 #: an ID holding a digit, so "wxpython" or "wechat users" are not handles
@@ -57,7 +57,7 @@ _RE_WECHAT = re.compile(
 )
 #: literals that start a WeChat handle (searched with str.find before the full regex runs)
 _WECHAT_LITERALS = (
-    "微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin", "加威", "薇",
+    "微信", "威信", "薇信", "徽信", "v信", "卫星", "加v", "加我v", "vx", "wx", "wechat", "weixin", "加威", "加徽", "薇",
 )
 #: one alternation of plain literals: a single fast pass instead of a str.find per literal
 _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))

@@ -50,7 +50,7 @@ STRUCTURAL = frozenset(
 #: an income claim (the lure of 兼职/刷单/副业 ads)
 _RE_INCOME = re.compile(
     r"(?:一天|每天|一单|一小时|每小时|月入|日入|日赚|月赚|日收入|月收入|时薪|日薪|轻松赚|躺赚)"
-    r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}[元块k])"
+    r"(?:[^0-9\x00]{0,4}[0-9]+|[一二三四五六七八九十两几百千万]{1,5}(?:[元块k]|(?<=万)))"
 )
 #: a promised return on a stake (投100第二天就返130): the shape of a Ponzi or task scam (a separate
 #: pattern: as a branch of the one above it made that pass four times slower)
@@ -78,8 +78,12 @@ _RE_WARNING = re.compile(
     # admins and members discussing spam words themselves (关键词过滤, 说白了就是洗钱, 血的教训)
     r"|关键词|自动删|然后踢|好奇|说白了|血的教训|被盗过"
     r"|别理|不对劲|不可靠|退群|没有任何私下|不打算用|不收任何押金"
+    # reports and explanations (避雷, 已报警, 科普一下…帮信罪, 别扫, 当真了, 有坑吗)
+    r"|避雷|报警|投诉|别扫|踢了|留个心眼|确认了一下|科普|帮信罪|坐牢|别回|当真|有坑"
+    # ... and jokes in ad slang (月入过万不是梦，是梦，醒醒; 稳赚不赔项目：早睡; 工资日结（结不了）)
+    r"|醒醒|结不了|早睡|笑死|哈哈哈|😂|🤣"
     # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
-    r'|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
+    r'|写["“「『]|发["“「『]|收到["“「『]|那个["“「『]|号称["“「『]|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
 
 #: a promotion's call to action with a number (订房电话：0532-88776655, 详询：xxxxxxxxxxx — anonymized
@@ -104,7 +108,7 @@ _RE_NOTICE = re.compile(
     r"|安全检查|不收取任何费用|成功报名|报名成功|准考证|您预约的|已为您|改约|续费可|配送员|派件员|携带身份证"
     r"|您已成功|账户尾号|卡尾号|已临时调升|骑手已|骑手电话|预计送达|保养已完成|来店取车|可以取车|核销"
     r"|如非本人操作|如有疑问请|开奖号码|已开奖|已退回|已放款|已转入|存入尾号|扣款|已修改成功|已变更为|已欠费"
-    r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修|售后组|全国联保|运单号|寄回|签收|挂号信"
+    r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修|售后组|全国联保|运单号|寄回|签收|挂号信|税号"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -165,6 +169,7 @@ _RE_PEERS = re.compile(
     r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|自己搬|我家上个月|我私发你"
     # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
     r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电|团建"
+    r"|只穿过|穿过一次|闲着没事|孩子长大了|用不完|送了|群满了|社区组织"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
@@ -195,10 +200,10 @@ _RE_NEWS = re.compile(
 #: phishing: a link with an account threat or a prize (已冻结…请点击 http://…, 恭喜您…请登录 www…领取)
 _RE_PHISH_HOOK = re.compile(
     r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度|无法派送|重新填写"
-    r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回|助记词|永久封禁|违规"
+    r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回|助记词|永久封禁|违规|存在风险|限制收款"
 )
 
-_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步")
+_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步|完成")
 
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
@@ -228,10 +233,11 @@ _RE_AUTHORITY_ACT = re.compile(r"拨打|致电|回电|联系|点击|登录|转�
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
 _RE_REFUND = re.compile(
     r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿|延误补偿|元补偿|补偿金|赔偿|自动续费|罚款|扣押"
+    r"|自动扣款|每月将扣"
 )
 
 _RE_REFUND_ACT = re.compile(
-    r"(?:联系|添加|加|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
+    r"(?:联系|添加|加|加下|加一下|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
     r"|(?:致电|拨打|联系|回电) ?[0-9x][0-9x-]{6}"
     # ... or steps only a scammer asks for: a QR code, a "reserve fund", a search in Alipay, screen sharing
     r"|扫描下方二维码|扫码进入|加一下微信|备用金|支付宝搜|按照我的指引|按指引|按客服的步骤|开通保证金|缴纳保证金"
@@ -262,6 +268,7 @@ _RE_IMPERSONATE = re.compile(
 )
 _RE_MONEY_ASK = re.compile(
     r"转我|转给我|先转|给我转|转一笔|打给我|借[0-9一二两三四五六七八九十几百千万]|找我一趟|来我办公室|来公司找我"
+    r"|有笔款|一笔款"
     r"|交[^\x00，。,]{0,6}?(?:押金|保释金|手术费|医药费|罚款)"
 )
 _RE_URGENT = re.compile(r"急|别告诉|别跟|先别|不方便接|马上|住院|出事|派出所|千万别|声张")
