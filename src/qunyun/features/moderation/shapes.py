@@ -82,9 +82,13 @@ _RE_WARNING = re.compile(
     r"|避雷|报警|投诉|别扫|踢了|留个心眼|确认了一下|科普|帮信罪|坐牢|别回|当真|有坑"
     # ... and jokes in ad slang (月入过万不是梦，是梦，醒醒; 稳赚不赔项目：早睡; 工资日结（结不了）)
     r"|醒醒|结不了|早睡|笑死|哈哈哈|😂|🤣"
-    # quoting what spammers write (有人说"看我主页有惊喜", 那种"高薪兼职群", 网上说的"信用卡提额")
-    r'|写["“「『]|发["“「『]|收到["“「『]|那个["“「『]|号称["“「『]|说["“「『]|说的["“「『]|什么["“「『]|那种["“「『]|这种["“「『]|一堆["“「『]|看到["“「『]|所谓["“「『]|所谓的["“「『]|叫["“「『]'
 )
+
+#: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
+#: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
+#: common first characters 发/说/写 made that pass twice as slow)
+_RE_QUOTE_OPEN = re.compile("[\"“「『]")
+_QUOTE_VERBS = ("写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫")
 
 #: a promotion's call to action with a number (订房电话：0532-88776655, 详询：xxxxxxxxxxx — anonymized
 #: data writes digits as x), and the offer words that make the message an ad (促销短信)
@@ -280,10 +284,10 @@ _RE_CODE_THEFT = re.compile(
     r"验证码[^\x00]{0,24}?(?:告诉我|发给我|发我|报给我|念给我)|六位数字告诉我|那串数字告诉我|数字告诉我"
 )
 #: - a fee before the job, the date, the payout or the unfreezing (先交押金/入会费/认证费/保证金)
-_RE_FEE = re.compile(
-    r"(?:先交|需要交|需交|缴纳|交)[^\x00，。,]{0,6}?(?:押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金)"
-    r"|购买培训课程"
-)
+_RE_FEE = re.compile(r"押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金|购买培训课程")
+#: ... paid first: 交/缴纳 within a few characters before the fee (the fee nouns are the rarer
+#: literals, so they lead the batch pass)
+_RE_FEE_PAID = re.compile(r"(?:交|缴纳)[^\x00，。,]{0,6}$")
 _RE_FEE_CTX = re.compile(r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真")
 
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
@@ -317,6 +321,12 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     _scams(norm, norm_starts, out, set(linked), news)
     _mark(_RE_REFERRAL, "context:referral", W_REFERRAL, norm, norm_starts, out)
     warned = _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
+    for m in _RE_QUOTE_OPEN.finditer(norm):
+        k = m.start()
+        if norm.endswith(_QUOTE_VERBS, max(0, k - 3), k):
+            i = bisect_right(norm_starts, k) - 1
+            out[i].append(Finding("context:warning", W_WARNING, norm[max(norm_starts[i], k - 3) : k + 1]))
+            warned.add(i)
     for i in sorted(warned & _hits(_RE_RECOVERY, norm, norm_starts)):
         lo, hi = _bounds(norm, norm_starts, i)
         if _RE_RECOVERY_ACT.search(norm, lo, hi) is not None:
@@ -458,7 +468,6 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
     for code, first, second in (
         ("scam:impersonation", _RE_IMPERSONATE, _RE_MONEY_ASK),
         ("scam:romance", _RE_ENDEAR, _RE_PLATFORM),
-        ("scam:fee_first", _RE_FEE, _RE_FEE_CTX),
     ):
         for i in sorted(_hits(first, norm, norm_starts) - news):
             lo, hi = _bounds(norm, norm_starts, i)
@@ -467,6 +476,14 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
             if code == "scam:impersonation" and _RE_URGENT.search(norm, lo, hi) is None:
                 continue
             out[i].append(Finding(code, W_DM_SCAM, ""))
+    for m in _RE_FEE.finditer(norm):
+        i = bisect_right(norm_starts, m.start()) - 1
+        if i in news or any(f.code == "scam:fee_first" for f in out[i]):
+            continue
+        lo, hi = _bounds(norm, norm_starts, i)
+        paid = m.group(0) == "购买培训课程" or _RE_FEE_PAID.search(norm, max(lo, m.start() - 8), m.start()) is not None
+        if paid and _RE_FEE_CTX.search(norm, lo, hi) is not None:
+            out[i].append(Finding("scam:fee_first", W_DM_SCAM, ""))
     for m in _RE_CODE_THEFT.finditer(norm):
         if "别" in m.group(0) or "不要" in m.group(0) or "勿" in m.group(0):
             continue  # 验证码别发给我: the opposite
