@@ -190,3 +190,11 @@ def test_dashboard_review_page_buttons_need_csrf_and_operator(
         nav = client.get("/moderation/review").text
         assert 'href="/moderation/review"' in nav
     qapp.close()
+
+
+def test_review_badges_show_shapes_and_contacts_before_keywords() -> None:
+    from qunyun.features.moderation.web import _badges
+
+    reasons = [f"keyword:w{i}" for i in range(7)] + ["contact:qq", "model:0.31"]
+    shown, more = _badges(reasons)
+    assert shown[:2] == ["contact:qq", "model:0.31"] and len(shown) == 6 and more == 3

@@ -418,4 +418,8 @@ def parse_update(update: Any, *, self_id: str | None = None, include_private: bo
     except ValueError as exc:  # pydantic: a field the model refuses (too long an id ...)
         first = str(exc).splitlines()
         raise TelegramParseError(f"update {update.get('update_id')}: {first[-1] if first else exc}", update) from exc
+    except (TypeError, AttributeError, KeyError) as exc:  # a field of the wrong shape (a list for a type ...)
+        raise TelegramParseError(
+            f"update {update.get('update_id')}: a field has the wrong shape ({type(exc).__name__}: {exc})", update
+        ) from exc
     return [ev] if ev is not None else []

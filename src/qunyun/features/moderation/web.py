@@ -51,6 +51,16 @@ def moderation_home() -> RedirectResponse:
     return RedirectResponse("/moderation/review", status_code=303)
 
 
+BADGES = 6
+
+
+def _badges(reasons: list[str]) -> tuple[list[str], int]:
+    """The reasons a reviewer sees first: shapes, contacts and links before keywords (a message
+    with seven strong keywords would otherwise hide its QQ number), and how many are left out."""
+    ordered = [c for c in reasons if not c.startswith("keyword:")] + [c for c in reasons if c.startswith("keyword:")]
+    return ordered[:BADGES], max(0, len(ordered) - BADGES)
+
+
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, user: Viewer, status: str = "pending", page: Page = 1) -> HTMLResponse:
     qapp = get_qapp(request)
@@ -62,6 +72,7 @@ def review_page(request: Request, user: Viewer, status: str = "pending", page: P
             conn, status=None if status == "all" else status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
         for row in rows:
+            row["badges"], row["more_reasons"] = _badges(row.get("reasons") or [])
             row["history"] = (
                 member_history(conn, row["platform"], row["user_id"], row["group_id"], ladder=cfg.ladder, messages=3)
                 if row["user_id"]
