@@ -485,3 +485,20 @@ def test_private_message_scams(text: str, present: str, absent: str) -> None:
 )
 def test_emoji_for_characters_jokes_and_reports(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # an advertiser's disclaimer is no complaint about ads
+        ("姐妹们我不是打广告啊 就是真心推荐 这个洗发水真的不掉发 要的私我", "keyword:不是打广告", "context:warning"),
+        # group hijacks and handles hidden in the profile
+        ("各位注意 群主让大家统一加新群 新群二维码[图片] 这个群马上解散", "keyword:群马上解散", ""),
+        ("姐妹们不要再花冤枉钱去美容院了 我家有同款仪器 价格只要1/3 名字里有号", "keyword:名字里有号", ""),
+        # a member telling how a "lawyer" tried to recover their money: a report, not the ad
+        ("之前有个“律师”说能帮我追回被骗的钱 要先交服务费 还好我上网查了一下", "context:warning", "scam:recovery"),
+        ("加我vx，教你一夜暴富：早点睡", "context:warning", ""),
+    ],
+)
+def test_members_register_disclaimers_hijacks_and_stories(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

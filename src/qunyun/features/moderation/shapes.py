@@ -81,8 +81,12 @@ _RE_WARNING = re.compile(
     # reports and explanations (避雷, 已报警, 科普一下…帮信罪, 别扫, 当真了, 有坑吗)
     r"|避雷|报警|投诉|别扫|踢了|留个心眼|确认了一下|科普|帮信罪|坐牢|别回|当真|有坑"
     # ... and jokes in ad slang (月入过万不是梦，是梦，醒醒; 稳赚不赔项目：早睡; 工资日结（结不了）)
-    r"|醒醒|结不了|早睡|笑死|哈哈哈|😂|🤣"
+    r"|醒醒|结不了|早睡|笑死|哈哈哈|😂|🤣|梦里|我也想|管住嘴|一杯奶茶|早点睡"
+    r"|这种短信|收到过|差点点了|不靠谱"
 )
+
+#: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
+_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告")
 
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
@@ -174,6 +178,7 @@ _RE_PEERS = re.compile(
     # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
     r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电|团建"
     r"|只穿过|穿过一次|闲着没事|孩子长大了|用不完|送了|群满了|社区组织"
+    r"|吃灰|年会抽的|家里有了|白送|给个邮费|没时间玩|穿过一两次|水群|找管理|聚餐"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
@@ -182,7 +187,7 @@ _RE_PEERS = re.compile(
 _RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
 
 #: chat between people who know each other (一起去, 改天, 给你留): a tip, not a shop's voice
-_RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家|刚买了|不知道质量|挺甜")
+_RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家|刚买了|不知道质量|挺甜|我妈")
 
 #: a person speaking or spoken to (我/你/他, family words): not the voice of an ad
 _RE_PERSONAL = re.compile(r"我|你|咱|他|她|妈|爸|哥|姐|弟|妹|老公|老婆|宝宝|大家|同学|老师")
@@ -241,7 +246,7 @@ _RE_REFUND = re.compile(
 )
 
 _RE_REFUND_ACT = re.compile(
-    r"(?:联系|添加|加|加下|加一下|拨打)(?:官方)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
+    r"(?:联系|添加|加|加下|加一下|拨打)(?:官方|处理)?(?:客服|专员|理赔专员|售后)|(?:客服|专员)(?:qq|微信|电话|热线)?[:：]|(?:客服|专员)(?:qq|微信)"
     r"|(?:致电|拨打|联系|回电) ?[0-9x][0-9x-]{6}"
     # ... or steps only a scammer asks for: a QR code, a "reserve fund", a search in Alipay, screen sharing
     r"|扫描下方二维码|扫码进入|加一下微信|备用金|支付宝搜|按照我的指引|按指引|按客服的步骤|开通保证金|缴纳保证金"
@@ -249,7 +254,7 @@ _RE_REFUND_ACT = re.compile(
 )
 
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
-_RE_REPLY_CODE = re.compile(r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领取|参与|了解|查询)|按[0-9x]号键")
+_RE_REPLY_CODE = re.compile(r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领|参与|了解|查询)|按[0-9x]号键")
 
 #: money per click (投一票给2块红包, 每人发红包) ... next to the click it pays for
 _RE_PAID = re.compile(
@@ -263,6 +268,8 @@ _RE_TASK = re.compile(r"投票|投一票|投个票|助力|砍一刀|帮砍|注�
 #: as a scam warning there
 _RE_RECOVERY = re.compile(r"追回|挽回损失")
 _RE_RECOVERY_ACT = re.compile(r"团队|专业|收费|成功后|律师|技术")
+#: ... unless a member tells what happened to them (还好我上网查了一下, 差点, 之前有个"律师")
+_RE_NARRATIVE = re.compile(r"还好|差点|之前有个|上网查")
 
 #: scams told in a private message (私信诈骗): each needs two signs in one message
 #: - someone you know (or your boss) asks for money, urgently or secretly (熟人/领导借钱)
@@ -321,6 +328,9 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     _scams(norm, norm_starts, out, set(linked), news)
     _mark(_RE_REFERRAL, "context:referral", W_REFERRAL, norm, norm_starts, out)
     warned = _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
+    for i in sorted(_hits(_RE_DISCLAIMER, norm, norm_starts) & warned):
+        out[i] = [f for f in out[i] if f.code != "context:warning"]
+        warned.discard(i)
     for m in _RE_QUOTE_OPEN.finditer(norm):
         k = m.start()
         if norm.endswith(_QUOTE_VERBS, max(0, k - 3), k):
@@ -329,7 +339,7 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
             warned.add(i)
     for i in sorted(warned & _hits(_RE_RECOVERY, norm, norm_starts)):
         lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_RECOVERY_ACT.search(norm, lo, hi) is not None:
+        if _RE_RECOVERY_ACT.search(norm, lo, hi) is not None and _RE_NARRATIVE.search(norm, lo, hi) is None:
             out[i] = [f for f in out[i] if f.code != "context:warning"]
             out[i].append(Finding("scam:recovery", W_PAYEE, ""))
     return out
@@ -482,7 +492,7 @@ def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: 
             continue
         lo, hi = _bounds(norm, norm_starts, i)
         paid = m.group(0) == "购买培训课程" or _RE_FEE_PAID.search(norm, max(lo, m.start() - 8), m.start()) is not None
-        if paid and _RE_FEE_CTX.search(norm, lo, hi) is not None:
+        if paid and _RE_FEE_CTX.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
             out[i].append(Finding("scam:fee_first", W_DM_SCAM, ""))
     for m in _RE_CODE_THEFT.finditer(norm):
         if "别" in m.group(0) or "不要" in m.group(0) or "勿" in m.group(0):
