@@ -119,3 +119,10 @@ def test_mounted_in_main_cli() -> None:
 
     names = [name for name, _, _ in build_registry().cli_apps]
     assert "spam" in names
+
+
+def test_classify_finds_a_text_column_that_differs_only_in_case(tmp_path: Path) -> None:
+    code, output, rows = _classified(tmp_path, "id,Text \n1,加微信abc12345领取兼职日结\n".encode())
+    assert code == 0 and "Text" in output and rows[0]["label"] == "spam"
+    code, output, _ = _classified(tmp_path, b"id,TEXT,text \n1,a,b\n")
+    assert code == 2 and "TEXT" in output  # two candidates: an error naming the columns

@@ -118,9 +118,16 @@ def classify(
         if header is None:
             _fail(t("spam.empty_input", lang, path=str(input)))
             return
-        if text_column not in header:
-            _fail(t("spam.missing_column", lang, column=text_column, available=", ".join(header) or "-"))
-        idx = header.index(text_column)
+        if text_column in header:
+            idx = header.index(text_column)
+        else:
+            # "Text", " text" or "TEXT" from a spreadsheet: one column that differs only in case or
+            # surrounding spaces is the one meant; anything else is an error naming the columns
+            loose = [i for i, c in enumerate(header) if c.strip().casefold() == text_column.strip().casefold()]
+            if len(loose) != 1:
+                _fail(t("spam.missing_column", lang, column=text_column, available=", ".join(header) or "-"))
+            idx = loose[0]
+            _err.print(t("spam.column_matched", lang, column=text_column, found=header[idx]), highlight=False)
         clashes = [c for c in header if c in ADDED]
         out_header = [f"input_{c}" if c in ADDED else c for c in header] + list(ADDED)
         if clashes:
