@@ -82,7 +82,7 @@ _RE_WARNING = re.compile(
     r"|避雷|报警|投诉|别扫|踢了|留个心眼|确认了一下|科普|帮信罪|坐牢|别回|当真|有坑"
     # ... and jokes in ad slang (月入过万不是梦，是梦，醒醒; 稳赚不赔项目：早睡; 工资日结（结不了）)
     r"|醒醒|结不了|早睡|笑死|哈哈哈|😂|🤣|梦里|我也想|管住嘴|一杯奶茶|早点睡"
-    r"|这种短信|收到过|差点点了|不靠谱"
+    r"|这种短信|收到过|差点点了|不靠谱|开玩笑|疯狂星期四|又在骗"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
@@ -180,7 +180,7 @@ _RE_PEERS = re.compile(
     # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
     r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电|团建"
     r"|只穿过|穿过一次|闲着没事|孩子长大了|用不完|送了|群满了|社区组织"
-    r"|吃灰|年会抽的|家里有了|白送|给个邮费|没时间玩|穿过一两次|水群|找管理|聚餐"
+    r"|吃灰|年会抽的|家里有了|白送|给个邮费|没时间玩|穿过一两次|水群|找管理|聚餐|群主抽奖|留地址"
     # forwarded BBS posts and mailing-list headers (转载自, 原文由…所发表, 发信人/信区/发信站)
     r"|转载自|原文由|发信人|信区|发信站"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
@@ -188,7 +188,9 @@ _RE_PEERS = re.compile(
 )
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
-_RE_REFERRAL = re.compile(r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过")
+_RE_REFERRAL = re.compile(
+    r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过|人实在|不坑|我妹开了|咱村|我哥开了|我姐开了"
+)
 
 #: chat between people who know each other (一起去, 改天, 给你留): a tip, not a shop's voice
 _RE_CHAT_VOICE = re.compile(r"一起去|改天|味道还不错|我买了|给你家|给你带|你家|刚买了|不知道质量|挺甜|我妈")
