@@ -502,3 +502,10 @@ def test_emoji_for_characters_jokes_and_reports(text: str, present: str, absent:
 )
 def test_members_register_disclaimers_hijacks_and_stories(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+def test_a_forwarded_forum_post_is_context_not_an_ad() -> None:
+    post = "发信人: bikeboy (单车少年), 信区: SecondMarket 标 题: 出捷安特山地车 价格600 有意者联系13911112222"
+    bare = "出捷安特山地车 价格600 有意者联系13911112222"
+    assert "context:forum" in codes(post)
+    assert rule_logit(RuleSet().scan(post)) < rule_logit(RuleSet().scan(bare)) - 4.0

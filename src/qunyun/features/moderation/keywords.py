@@ -74,8 +74,9 @@ ZH_STRONG = [
     "秒下", "停催", "协商停催", "素人铺量", "笔记代发", "包收录", "闭眼冲", "不买后悔",
     # pig-butchering openers (杀猪盘: a soldier abroad, a lonely expat, a wrong add)
     "维和部队", "加错人了",
-    # junk mail (垃圾邮件): paid publication, clearance sales, advance-fee fraud (受益人…事成之后)
-    "包发表", "欲购从速", "事成之后",
+    # junk mail (垃圾邮件): paid publication, clearance sales, advance-fee fraud (受益人…事成之后),
+    # newsletters' unsubscribe boilerplate, adult shops
+    "包发表", "欲购从速", "事成之后", "回复邮件索取", "您收到此邮件", "成人用品",
     # QQ-group ads outside games' own cheats: exam cheating gear, adult "benefit" packs, zero-down
     # phones for students, pirated VIP access, cheap top-ups (作弊耳机, 福利姬, 0首付, 加蔻)
     "看空间", "作弊耳机", "福利姬", "量大从优", "0首付", "私我下单", "加蔻", "蔻蔻", "全站vip", "免费领皮肤",
@@ -157,6 +158,7 @@ ZH_MEDIUM = [
  "看点不一样的", "降重", "期刊发表", "gu票", "大v带", "写好评", "新盘",  "手慢无", "换绑",
  "考试答案", "增高", "爆率", "库存尾货", "关注领", "回关", "网站建设", "app定制", "资源多多",
     # group chats: teachers who carry you, new accounts, factory prices, fan-club fund-raising moved elsewhere
+    "情趣内衣", "保密包装",
  "收集大家信息", "杠杆", "哪个平台", "只带", "券商首席", "房间号", "多赚", "新来的财务", "集资", "改到另一个群",
  "我的新号", "老师带", "又红了", "带的币", "工厂直销", "名字就是", "看了不亏", "违章代办", "抵押车",
     # members' register: casual sales and lures (某宝搜, 报我名字, 拿货价, 跟着群里的老师)

@@ -424,8 +424,8 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 # --- combining --------------------------------------------------------------------------------
 
 
-_WARNED = frozenset({"context:warning", "context:news", "context:notice"})
-_NOTICED = frozenset({"context:notice", "context:referral", "context:peers"})
+_WARNED = frozenset({"context:warning", "context:news", "context:notice", "context:forum"})
+_NOTICED = frozenset({"context:notice", "context:referral", "context:peers", "context:forum"})
 
 
 def rule_logit(findings: Sequence[Finding]) -> float:
@@ -445,7 +445,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     # someone warning about a scam quotes its vocabulary: strong words count as medium ones then
     warned = not codes.isdisjoint(_WARNED)
     # people who know each other (同学, 室友) sell and buy without it being an ad
-    peers = "context:peers" in codes
+    peers = "context:peers" in codes or "context:forum" in codes
     for f in findings:
         if f.code in seen or (peers and f.code.startswith("trade:")):
             continue

@@ -31,6 +31,7 @@ W_PHISH = 2.5  # a link next to an account threat or a prize (冻结/过期/中�
 W_PAYEE = 3.0  # money to a new account (房东换号了，房租打到…卡), a fake authority (涉嫌洗钱…请拨打)
 W_NEWS = -2.0  # reporting (记者, 据悉, 同比): demotes strong keywords like a warning
 W_REFERRAL = -1.5  # a member recommending a tradesman (表哥介绍的…你提我名字就行): no contact combo
+W_FORUM = -3.0  # a forwarded forum post (发信人/信区): like a notice, its prices and numbers are not an ad
 W_PEERS = -1.5  # people who know each other (同学/师兄/室友/课题组), a member's own used things
 W_PAID_TASK = 3.0  # money per click: 投一票给2块红包, 助力成功每人发红包, 注册完给你5块 (拉人头/刷单)
 W_DM_SCAM = 3.0  # a private-message scam: impersonated relative/boss, 杀猪盘, code theft, fee first
@@ -181,11 +182,13 @@ _RE_PEERS = re.compile(
     r"|毕业回国|毕业大甩卖|转租|来看车|内推|领英|无报酬|纯爱发电|团建"
     r"|只穿过|穿过一次|闲着没事|孩子长大了|用不完|送了|群满了|社区组织"
     r"|吃灰|年会抽的|家里有了|白送|给个邮费|没时间玩|穿过一两次|水群|找管理|聚餐|群主抽奖|留地址"
-    # forwarded BBS posts and mailing-list headers (转载自, 原文由…所发表, 发信人/信区/发信站)
-    r"|转载自|原文由|发信人|信区|发信站"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
 )
+
+#: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
+#: mailing list, whose members sell, rent and organise among themselves; spam is not sent that way
+_RE_FORUM = re.compile(r"发信人|信区|发信站|转载自|原文由")
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
 _RE_REFERRAL = re.compile(
@@ -200,7 +203,7 @@ _RE_PERSONAL = re.compile(r"我|你|咱|他|她|妈|爸|哥|姐|弟|妹|老公|�
 
 #: ... or a business speaking (【签名】, 本店, 售楼处, 王经理, a shop's name at the end) ...
 _RE_PROMO_SENDER = re.compile(
-    r"【|本店|我店|我司|本公司|本院|我院|本中心|本机构|售楼处|售楼部|经理|店长|顾问|客服"
+    r"【|本店|我店|我司|本公司|本院|我院|本中心|本机构|售楼处|售楼部|经理|店长|顾问|客服|本厂|我厂"
     r"|(?:店|馆|中心|公司|厂|学校|医院|机构|工作室|商行|超市|广场|先生|女士|阿姨|老师)[ 。.!！]*(?:\x00|$)"
 )
 
@@ -327,6 +330,7 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     notices = _mark(_RE_NOTICE, "context:notice", W_NOTICE, norm, norm_starts, out)
     news = _hits(_RE_NEWS, norm, norm_starts)
     peers = _mark(_RE_PEERS, "context:peers", W_PEERS, norm, norm_starts, out)
+    peers |= _mark(_RE_FORUM, "context:forum", W_FORUM, norm, norm_starts, out)
     _promotions(norm, norm_starts, out, news | notices | peers)
     _quiet_ads(norm, norm_starts, out, news | peers)
     for i in sorted(news):
