@@ -163,7 +163,6 @@ def classify(
                     rows_read += len(chunk)
                     yield chunk, texts
 
-
             for rows, labels in detector.label_chunks(chunks(), workers=workers):
                 for row, sp, sc, why in zip(rows, labels.spam, labels.scores, labels.reasons, strict=True):
                     if len(row) < width:

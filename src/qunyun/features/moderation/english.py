@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from .findings import Finding
+from .findings import Finding, bounds
 
 W_TESTIMONIAL = 2.5
 
@@ -39,8 +39,7 @@ def scan_english(norm: str, norm_starts: list[int], out: list[list[Finding]]) ->
         if i in seen:
             continue
         seen.add(i)
-        lo = norm_starts[i]
-        hi = norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm)
+        lo, hi = bounds(norm, norm_starts, i)
         if _RE_STAKE.search(norm, lo, hi) is None:
             continue
         amounts = _RE_MONEY.findall(norm, lo, hi)

@@ -21,7 +21,7 @@ import ahocorasick
 from . import keywords as kw
 from .config import SpamRulesConfig
 from .english import scan_english
-from .findings import W_PHONE, W_SHORTCODE, Finding
+from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, has_code
 from .normalize import CJK, SEP, compact, normalize, normalize_batch
 from .shapes import scan_chinese
 
@@ -271,7 +271,7 @@ class RuleSet:
                     out[wide[bisect_right(sub_starts, end) - 1]].append(finding)
                 for wx in _RE_WX_COMPACT_CJK.finditer(sub):
                     i = wide[bisect_right(sub_starts, wx.start()) - 1]
-                    if not any(f.code == "contact:wechat" for f in out[i]):
+                    if not has_code(out[i], "contact:wechat"):
                         out[i].append(Finding("contact:wechat", W_WECHAT, wx.group(0)))
             # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the others
             if self._compact_latin_re is not None:
@@ -370,8 +370,7 @@ class RuleSet:
             if i in priced:
                 continue
             priced.add(i)
-            end = norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm)
-            t = _RE_TRADE.search(norm, norm_starts[i], end)
+            t = _RE_TRADE.search(norm, *bounds(norm, norm_starts, i))
             verb = t.group(0) if t is not None else ("出" if norm.startswith("出", norm_starts[i]) else "")
             if verb:  # 出… at the start of a message is "selling …" in group-trade slang
                 out[i].append(Finding("trade:price", W_TRADE, f"{verb} {m.group(0)}"))
@@ -426,6 +425,7 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 
 _WARNED = frozenset({"context:warning", "context:news", "context:notice", "context:forum"})
 _NOTICED = frozenset({"context:notice", "context:referral", "context:peers", "context:forum"})
+_PEERS = frozenset({"context:peers", "context:forum"})
 
 
 def rule_logit(findings: Sequence[Finding]) -> float:
@@ -445,7 +445,7 @@ def rule_logit(findings: Sequence[Finding]) -> float:
     # someone warning about a scam quotes its vocabulary: strong words count as medium ones then
     warned = not codes.isdisjoint(_WARNED)
     # people who know each other (同学, 室友) sell and buy without it being an ad
-    peers = "context:peers" in codes or "context:forum" in codes
+    peers = not codes.isdisjoint(_PEERS)
     for f in findings:
         if f.code in seen or (peers and f.code.startswith("trade:")):
             continue

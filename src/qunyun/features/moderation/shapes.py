@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from .findings import W_PHONE, W_SHORTCODE, Finding
+from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, has_code, without
 from .normalize import SEP
 
 # --- weights (log-odds) -----------------------------------------------------------------------
@@ -320,12 +320,12 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     for m in _RE_INCOME_WORDS.finditer(norm):
         if m.start() > 0 and norm[m.start() - 1] in "能可松":
             i = bisect_right(norm_starts, m.start()) - 1
-            if not any(f.code == "claim:income" for f in out[i]):
+            if not has_code(out[i], "claim:income"):
                 out[i].append(Finding("claim:income", W_INCOME, norm[m.start() - 1 : m.end()]))
     for m in _RE_CTA_NUMBER.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
-        lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_OFFER_WORDS.search(norm, lo, hi) and not any(f.code == "promo:contact" for f in out[i]):
+        lo, hi = bounds(norm, norm_starts, i)
+        if _RE_OFFER_WORDS.search(norm, lo, hi) and not has_code(out[i], "promo:contact"):
             out[i].append(Finding("promo:contact", W_PROMO_CONTACT, m.group(0)))
     notices = _mark(_RE_NOTICE, "context:notice", W_NOTICE, norm, norm_starts, out)
     news = _hits(_RE_NEWS, norm, norm_starts)
@@ -335,11 +335,16 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     _quiet_ads(norm, norm_starts, out, news | peers)
     for i in sorted(news):
         out[i].append(Finding("context:news", W_NEWS, ""))
-    _scams(norm, norm_starts, out, set(linked), news)
+    # warnings are found once: the scam shapes skip the messages that warn about them, and the
+    # findings are added after the scams' (in the order the rules have always produced them)
+    warnings = [(bisect_right(norm_starts, m.start()) - 1, m.group(0)) for m in _RE_WARNING.finditer(norm)]
+    warned = {i for i, _ in warnings}
+    _scams(norm, norm_starts, out, set(linked), news, frozenset(warned))
     _mark(_RE_REFERRAL, "context:referral", W_REFERRAL, norm, norm_starts, out)
-    warned = _mark(_RE_WARNING, "context:warning", W_WARNING, norm, norm_starts, out)
+    for i, evidence in warnings:
+        out[i].append(Finding("context:warning", W_WARNING, evidence))
     for i in sorted(_hits(_RE_DISCLAIMER, norm, norm_starts) & warned):
-        out[i] = [f for f in out[i] if f.code != "context:warning"]
+        out[i] = without(out[i], "context:warning")
         warned.discard(i)
     for m in _RE_QUOTE_OPEN.finditer(norm):
         k = m.start()
@@ -348,9 +353,9 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
             out[i].append(Finding("context:warning", W_WARNING, norm[max(norm_starts[i], k - 3) : k + 1]))
             warned.add(i)
     for i in sorted(warned & _hits(_RE_RECOVERY, norm, norm_starts)):
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         if _RE_RECOVERY_ACT.search(norm, lo, hi) is not None and _RE_NARRATIVE.search(norm, lo, hi) is None:
-            out[i] = [f for f in out[i] if f.code != "context:warning"]
+            out[i] = without(out[i], "context:warning")
             out[i].append(Finding("scam:recovery", W_PAYEE, ""))
     return out
 
@@ -372,11 +377,6 @@ def _hits(pattern: re.Pattern[str], norm: str, norm_starts: list[int]) -> set[in
     return {bisect_right(norm_starts, m.start()) - 1 for m in pattern.finditer(norm)}
 
 
-def _bounds(norm: str, norm_starts: list[int], i: int) -> tuple[int, int]:
-    """Start and end offsets of message ``i`` in the joined batch."""
-    return norm_starts[i], (norm_starts[i + 1] - 1 if i + 1 < len(norm_starts) else len(norm))
-
-
 def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], excused: set[int]) -> None:
     """Commercial promotions (推广): an offer or a seller's promise plus one more sign of an ad.
 
@@ -396,7 +396,7 @@ def _promotions(norm: str, norm_starts: list[int], out: list[list[Finding]], exc
     for m in _RE_PROMO_PROMISE.finditer(norm):
         promises.setdefault(bisect_right(norm_starts, m.start()) - 1, m.group(0))
     for i in sorted((offers.keys() | promises.keys()) - excused):
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         offer = offers.get(i, set())
         act = _RE_PROMO_ACT.search(norm, lo, hi)
         sender = _RE_PROMO_SENDER.search(norm, lo, hi)
@@ -424,7 +424,7 @@ def _quiet_ads(norm: str, norm_starts: list[int], out: list[list[Finding]], news
     fields: list[tuple[int, str]] = []
     for m in _RE_CONTACT_FIELD.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         prev = norm[m.start() - 1] if m.start() > lo else " "
         if m.group(0)[0].isascii() and (norm[lo:hi].isascii() or prev.isalpha()):
             continue  # "tel:"/"qq:" in English chat, or the end of a nick (kartonschachtel:)
@@ -441,90 +441,94 @@ def _quiet_ads(norm: str, norm_starts: list[int], out: list[list[Finding]], news
     for i, evidence in fields:
         if i in news or any(f.code in ("promo:offer", "context:notice") for f in out[i]):
             continue
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         if norm.count("、", lo, hi) >= 2 or _RE_PERSONAL.search(norm, lo, hi) is None:
             out[i].append(Finding("promo:offer", W_PROMO_OFFER, "… " + evidence))
 
 
-def _scams(norm: str, norm_starts: list[int], out: list[list[Finding]], linked: set[int], news: set[int]) -> None:
+def _scams(
+    norm: str,
+    norm_starts: list[int],
+    out: list[list[Finding]],
+    linked: set[int],
+    news: set[int],
+    warned: frozenset[int],
+) -> None:
     """Phishing links, new payees, fake authorities, refund scams, reply-a-code SMS, masked phones."""
     for i in sorted(linked):
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         hook = _RE_PHISH_HOOK.search(norm, lo, hi)
         if hook is not None and _RE_PHISH_VERB.search(norm, lo, hi) is not None:
-            out[i] = [f for f in out[i] if f.code != "context:notice"]  # a phishing link dressed as a notice
+            out[i] = without(out[i], "context:notice")  # a phishing link dressed as a notice
             out[i].append(Finding("phish:link", W_PHISH, hook.group(0)))
     # a payee needs its context (换号了, 急需, 老板 …): that literal pass picks the few messages the
     # costly payee pattern (its branches start with 打/转/汇, common characters) then reads
     payee_ctx = _hits(_RE_PAYEE_CTX, norm, norm_starts)
     for i in sorted(payee_ctx):
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         for m in _RE_PAYEE.finditer(norm, lo, hi):
             if "您的" in m.group(0) or "你的" in m.group(0):
                 continue  # 款项将打入您的工资卡: money to the reader's own account
             # a new payee dressed as a notice (物业通知：水费请转入新账户…): the notice does not apply
-            out[i] = [f for f in out[i] if f.code != "context:notice"]
+            out[i] = without(out[i], "context:notice")
             out[i].append(Finding("scam:payee", W_PAYEE, m.group(0)))
     for m in _RE_PAYEE_CARD.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         if (
             i in payee_ctx
             and _RE_PAYEE_AMOUNT.search(norm, max(lo, m.start() - 12), m.start()) is not None
-            and not any(f.code == "scam:payee" for f in out[i])
+            and not has_code(out[i], "scam:payee")
         ):
             out[i].append(Finding("scam:payee", W_PAYEE, norm[max(lo, m.start() - 8) : m.end()]))
     for i in sorted(_hits(_RE_AUTHORITY, norm, norm_starts) - news):
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         # an anti-fraud notice (凡自称公检法…都是诈骗) describes the scam in the scam's own words
-        if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
+        if _RE_AUTHORITY_ACT.search(norm, lo, hi) is not None and i not in warned:
             out[i].append(Finding("scam:authority", W_PAYEE, ""))
     for i in sorted(_hits(_RE_REFUND, norm, norm_starts) - news):
-        lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_REFUND_ACT.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
+        lo, hi = bounds(norm, norm_starts, i)
+        if _RE_REFUND_ACT.search(norm, lo, hi) is not None and i not in warned:
             # a scam dressed as a notice (您购买的商品…): the notice context does not apply
-            out[i] = [f for f in out[i] if f.code != "context:notice"]
+            out[i] = without(out[i], "context:notice")
             out[i].append(Finding("scam:refund", W_PAYEE, ""))
-    for code, first, second in (
-        ("scam:impersonation", _RE_IMPERSONATE, _RE_MONEY_ASK),
-        ("scam:romance", _RE_ENDEAR, _RE_PLATFORM),
+    for code, first, rest in (
+        ("scam:impersonation", _RE_IMPERSONATE, (_RE_MONEY_ASK, _RE_URGENT)),
+        ("scam:romance", _RE_ENDEAR, (_RE_PLATFORM,)),
     ):
         for i in sorted(_hits(first, norm, norm_starts) - news):
-            lo, hi = _bounds(norm, norm_starts, i)
-            if second.search(norm, lo, hi) is None:
-                continue
-            if code == "scam:impersonation" and _RE_URGENT.search(norm, lo, hi) is None:
-                continue
-            out[i].append(Finding(code, W_DM_SCAM, ""))
+            lo, hi = bounds(norm, norm_starts, i)
+            if all(pattern.search(norm, lo, hi) is not None for pattern in rest):
+                out[i].append(Finding(code, W_DM_SCAM, ""))
     for m in _RE_FEE.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
-        if i in news or any(f.code == "scam:fee_first" for f in out[i]):
+        if i in news or has_code(out[i], "scam:fee_first"):
             continue
-        lo, hi = _bounds(norm, norm_starts, i)
+        lo, hi = bounds(norm, norm_starts, i)
         paid = m.group(0) == "购买培训课程" or _RE_FEE_PAID.search(norm, max(lo, m.start() - 8), m.start()) is not None
-        if paid and _RE_FEE_CTX.search(norm, lo, hi) is not None and _RE_WARNING.search(norm, lo, hi) is None:
+        if paid and _RE_FEE_CTX.search(norm, lo, hi) is not None and i not in warned:
             out[i].append(Finding("scam:fee_first", W_DM_SCAM, ""))
     for m in _RE_CODE_THEFT.finditer(norm):
         if "别" in m.group(0) or "不要" in m.group(0) or "勿" in m.group(0):
             continue  # 验证码别发给我: the opposite
         i = bisect_right(norm_starts, m.start()) - 1
-        if not any(f.code == "scam:code" for f in out[i]):
+        if not has_code(out[i], "scam:code"):
             out[i].append(Finding("scam:code", W_DM_SCAM, m.group(0)))
     for m in _RE_PAID.finditer(norm):
         tail = _RE_PAID_TAIL.match(norm, m.end() - (0 if m.group(0)[-1] in "发给" else 1))
         if tail is None:
             continue
         i = bisect_right(norm_starts, m.start()) - 1
-        lo, hi = _bounds(norm, norm_starts, i)
-        if _RE_TASK.search(norm, lo, hi) is not None and not any(f.code == "scam:paid_task" for f in out[i]):
+        lo, hi = bounds(norm, norm_starts, i)
+        if _RE_TASK.search(norm, lo, hi) is not None and not has_code(out[i], "scam:paid_task"):
             out[i].append(Finding("scam:paid_task", W_PAID_TASK, norm[m.start() : tail.end()]))
     for m in _RE_REPLY_CODE.finditer(norm):
         i = bisect_right(norm_starts, m.start()) - 1
-        if not any(f.code == "sms:reply" for f in out[i]):
+        if not has_code(out[i], "sms:reply"):
             out[i].append(Finding("sms:reply", W_SHORTCODE, m.group(0)))
     for m in _RE_MASKED_PHONE.finditer(norm):
         k = m.start()
         if k == 0 or not ("a" <= norm[k - 1] <= "z"):
             i = bisect_right(norm_starts, k) - 1
-            if not any(f.code == "contact:phone" for f in out[i]):
+            if not has_code(out[i], "contact:phone"):
                 out[i].append(Finding("contact:phone", W_PHONE, m.group(0)))
