@@ -39,3 +39,11 @@ def spam_data(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def holdout_model(_spam_env: None) -> classifier.SpamModel:
     return classifier.get_model(holdout=True)
+
+
+@pytest.fixture
+def feedback_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Operators' decisions of one test go to its own feedback file."""
+    path = tmp_path / "feedback.csv"
+    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(path))
+    return path

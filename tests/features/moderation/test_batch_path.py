@@ -36,13 +36,6 @@ def settings() -> Settings:
     return s
 
 
-@pytest.fixture
-def feedback_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "feedback.csv"
-    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(path))
-    return path
-
-
 def bot(db_url: str) -> BotTester:
     return BotTester([ModerationPlugin()], db_url=db_url, settings=settings())
 

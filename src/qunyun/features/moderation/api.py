@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from qunyun.app import QunyunApp
 from qunyun.events import utcnow
@@ -42,6 +43,14 @@ class RuleIn(BaseModel):
     value: str
     scope: str = Field(default="*", description="*, community:<key> or group:<platform>:<group_id>")
     note: str | None = None
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=20_000, description="the message text")
+    group: str | None = Field(default=None, description="group id, platform:id or name (none: the global rules)")
+    user_id: str | None = Field(default=None, max_length=128, description="the sender (record, trust, strikes)")
+    newcomer: bool | None = Field(default=None, description="override the member record's newcomer status")
 
 
 def moderation_settings(qapp: QunyunApp) -> sc.ModerationSettings:
@@ -148,19 +157,47 @@ def rules(request: Request, user: Viewer, group: str | None = None) -> dict[str,
     with qapp.db.engine.connect() as conn:
         out["lists"] = sc.list_entries(conn)
         if group:
-            try:
-                ref = queries.resolve_group(conn, group)
-            except queries.GroupNotFound as exc:
-                raise HTTPException(404, t("error.group_not_found", lang, group=group)) from exc
-            except queries.GroupAmbiguous as exc:
-                raise HTTPException(
-                    409, t("error.group_ambiguous", lang, group=group, choices=", ".join(exc.choices))
-                ) from exc
+            ref = _group(conn, group, lang)
             community = community_of(conn, ref.platform, ref.group_id)
             out["group"] = str(ref)
             out["community"] = community.key
             out["effective"] = sc.effective_rules(cfg, conn, ref.platform, ref.group_id, community).model_dump()
     return out
+
+
+def _group(conn: Connection, spec: str, lang: str) -> queries.GroupRef:
+    """A ``group`` parameter (id, ``platform:id`` or name) → the group, or 404/409 naming it."""
+    try:
+        return queries.resolve_group(conn, spec)
+    except queries.GroupNotFound as exc:
+        raise HTTPException(404, t("error.group_not_found", lang, group=spec)) from exc
+    except queries.GroupAmbiguous as exc:
+        raise HTTPException(409, t("error.group_ambiguous", lang, group=spec, choices=", ".join(exc.choices))) from exc
+
+
+@router.post("/preview", summary="Try a message: what moderation would do with it (试一试; writes nothing)")
+def preview_message(request: Request, body: PreviewIn, user: Viewer) -> dict[str, Any]:
+    from .plugin import ModerationPlugin
+    from .preview import preview
+
+    qapp = get_qapp(request)
+    lang = request_lang(request)
+    if not body.text.strip():
+        raise HTTPException(422, t("moderation.preview.empty_text", lang))
+    with qapp.db.engine.connect() as conn:
+        ref = _group(conn, body.group, lang) if body.group else None
+        result = preview(
+            ModerationPlugin(),
+            conn,
+            qapp.settings,
+            body.text,
+            now=utcnow(),
+            platform=ref.platform if ref else None,
+            group_id=ref.group_id if ref else None,
+            user_id=body.user_id or None,
+            newcomer=body.newcomer,
+        )
+    return result.to_dict()
 
 
 @router.post("/rules", summary="Add a keyword, domain or whitelisted member", status_code=201)

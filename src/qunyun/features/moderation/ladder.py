@@ -185,6 +185,25 @@ def delete_action(platform: str, group_id: str, message_id: str, reason: Reason,
     )
 
 
+def next_step(
+    conn: Connection,
+    cfg: LadderConfig,
+    *,
+    community: Community,
+    user_id: str,
+    time: datetime,
+    score: float,
+    newcomer: bool = False,
+) -> tuple[int, float]:
+    """The step an offence now would take and the member's points with it (reads, never writes):
+    what :func:`escalate` records, and what the message preview (试一试) shows."""
+    points = member_points(conn, community.platform, community.key, user_id, time, cfg) + 1.0
+    minimum = cfg.newcomer_min_step if newcomer else 0
+    if cfg.severe_score is not None and score >= cfg.severe_score:
+        minimum = max(minimum, cfg.severe_min_step)
+    return step_index(points, cfg, minimum=minimum), points
+
+
 @dataclass(slots=True)
 class LadderDecision:
     """What the ladder decided for one offence."""
@@ -215,11 +234,7 @@ def escalate(
 ) -> LadderDecision:
     """Record a strike for this offence and return the step's actions (the message deleted first)."""
     platform = community.platform
-    points = member_points(conn, platform, community.key, user_id, time, cfg) + 1.0
-    minimum = cfg.newcomer_min_step if newcomer else 0
-    if cfg.severe_score is not None and score >= cfg.severe_score:
-        minimum = max(minimum, cfg.severe_min_step)
-    idx = step_index(points, cfg, minimum=minimum)
+    idx, points = next_step(conn, cfg, community=community, user_id=user_id, time=time, score=score, newcomer=newcomer)
     step = cfg.steps[idx]
     strike_id = record_strike(
         conn,

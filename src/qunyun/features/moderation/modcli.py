@@ -351,6 +351,70 @@ def rules_remove(entry_id: int, json_: JsonOpt = False) -> None:
     console.print(tr("moderation.list_removed", id=entry_id))
 
 
+@app.command("preview")
+def preview_cmd(
+    text: Annotated[str, typer.Argument(help="The message text ('-' reads stdin).")],
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", help="Group id, platform:id or name (default: the global rules).")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="The sender's user id (record, trust, strikes).")
+    ] = None,
+    newcomer: Annotated[
+        bool | None, typer.Option("--newcomer/--not-newcomer", help="Override the member record's newcomer status.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """What moderation would do with a message in a group (试一试): verdict, threshold, outcome, ladder step.
+
+    A preview only: nothing is deleted, no strike is recorded and nothing enters the review queue.
+    """
+    import sys
+
+    from .plugin import ModerationPlugin
+    from .preview import preview
+
+    body = sys.stdin.read() if text == "-" else text
+    if not body.strip():
+        fail(tr("moderation.preview.empty_text"))
+    qapp = get_app()
+    ref = group_ref(group) if group else None
+    with qapp.db.engine.connect() as conn:
+        result = preview(
+            ModerationPlugin(),
+            conn,
+            qapp.settings,
+            body,
+            now=utcnow(),
+            platform=ref.platform if ref else None,
+            group_id=ref.group_id if ref else None,
+            user_id=user,
+            newcomer=newcomer,
+        )
+    if json_:
+        emit_json(result.to_dict())
+        return
+    where = f"{result.platform}:{result.group_id}" if result.group_id else tr("moderation.preview.group_any")
+    console.print(f"[bold]{where}[/]" + (f" · {user}" if user else ""), highlight=False)
+    if result.outcome not in ("trusted", "rules_off"):
+        console.print(
+            f"{result.label}  {tr('moderation.col.score')} {result.score:.3f}  "
+            f"{tr('moderation.preview.threshold')} {result.threshold:.2f}"
+            + ("" if result.model_score is None else f"  model {result.model_score:.2f}"),
+            highlight=False,
+            markup=False,
+        )
+        if result.findings:
+            print_table(
+                tr("moderation.col.reasons"),
+                ["code", tr("moderation.preview.weight"), tr("moderation.preview.evidence")],
+                [[f["code"], f"{f['weight']:+.2f}", _short(f["evidence"], 50)] for f in result.findings],
+            )
+    if result.rules_off:
+        console.print(tr("moderation.preview.rules_off", families=", ".join(result.rules_off)), highlight=False)
+    console.print(result.summary(None), highlight=False, markup=False)
+
+
 @app.command("retrain")
 def retrain_cmd(json_: JsonOpt = False) -> None:
     """Retrain the spam model now with every operator decision in the store (plus the shared data)."""

@@ -88,6 +88,8 @@ class _Prepared:
     spared: str | None = None
     wave_score: float = 0.0
     wave: WaveItem | None = None
+    #: the score this message had to reach (the group's threshold, or the newcomer one, + trust)
+    threshold: float = 0.0
 
 
 #: trusted member, rules off, or a join/leave: nothing to do
@@ -407,7 +409,7 @@ class ModerationPlugin:
         # a soft copy never pushes a wave to its action threshold: regulars repeating the same
         # 红包 tip across groups is a watch, never a ban
         wave_score = min(verdict.score, cfg.waves.min_score * 0.99) if soft else verdict.score
-        return _Prepared(gs, member, verdict, newcomer, is_spam, flag, spared, wave_score)
+        return _Prepared(gs, member, verdict, newcomer, is_spam, flag, spared, wave_score, threshold=threshold)
 
     def _act(self, ctx: Context, cfg: ModerationSettings, prep: _Prepared, conn: Connection | None) -> list[Action]:
         """Waves, the ladder or a flag for one decided message; the store only when there is work."""

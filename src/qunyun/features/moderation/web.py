@@ -183,3 +183,72 @@ def remove_rule_form(
     key = "moderation.list_removed" if removed else "moderation.list_missing"
     flash(request, t(key, lang, id=entry_id), "ok" if removed else "error")
     return RedirectResponse("/moderation/rules", status_code=303)
+
+
+def _preview_page(request: Request, form: dict[str, Any], result: dict[str, Any] | None = None) -> HTMLResponse:
+    from qunyun.store import queries
+
+    with get_qapp(request).db.engine.connect() as conn:
+        groups = queries.list_groups(conn)
+    return render(request, "moderation/preview.html", {"groups": groups, "form": form, "result": result})
+
+
+@router.get("/preview", response_class=HTMLResponse)
+def preview_page(
+    request: Request,
+    user: Viewer,
+    group: str = "",
+    text: Annotated[str, Query(max_length=20_000)] = "",
+    user_id: Annotated[str, Query(max_length=128)] = "",
+) -> HTMLResponse:
+    """Try a message (试一试): the form, filled from the query (a review row links here)."""
+    return _preview_page(request, {"text": text, "group": group, "user_id": user_id, "newcomer": ""})
+
+
+@router.post("/preview", response_class=HTMLResponse)
+def preview_form(
+    request: Request,
+    user: Viewer,
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    group: Annotated[str, Form()] = "",
+    user_id: Annotated[str, Form(max_length=128)] = "",
+    newcomer: Annotated[str, Form()] = "",
+    _csrf: Annotated[None, Depends(csrf_protect)] = None,
+) -> HTMLResponse:
+    """The verdict and what would happen, computed by the plugin's own code; nothing is written."""
+    from qunyun.store import queries
+
+    from .plugin import ModerationPlugin
+    from .preview import preview
+
+    qapp = get_qapp(request)
+    lang = request_lang(request)
+    form = {"text": text, "group": group, "user_id": user_id.strip(), "newcomer": newcomer}
+    if not text.strip():
+        flash(request, t("moderation.preview.empty_text", lang), "error")
+        return _preview_page(request, form)
+    with qapp.db.engine.connect() as conn:
+        ref = None
+        if group:
+            try:
+                ref = queries.resolve_group(conn, group)
+            except queries.GroupNotFound:
+                flash(request, t("error.group_not_found", lang, group=group), "error")
+                return _preview_page(request, form)
+            except queries.GroupAmbiguous as exc:
+                flash(request, t("error.group_ambiguous", lang, group=group, choices=", ".join(exc.choices)), "error")
+                return _preview_page(request, form)
+        result = preview(
+            ModerationPlugin(),
+            conn,
+            qapp.settings,
+            text,
+            now=utcnow(),
+            platform=ref.platform if ref else None,
+            group_id=ref.group_id if ref else None,
+            user_id=form["user_id"] or None,
+            newcomer={"yes": True, "no": False}.get(newcomer),
+        )
+    out = result.to_dict()
+    out["summary_text"] = result.summary(lang)
+    return _preview_page(request, form, out)

@@ -1,0 +1,143 @@
+"""Try a message (试一试): the preview says what the policy then really does, and writes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from qunyun.features.moderation.plugin import ModerationPlugin
+from qunyun.features.moderation.preview import preview
+from qunyun.features.moderation.tables import ReviewRow, StrikeRow, WaveEntryRow, tbl
+from qunyun.testing import BASE_TIME, BotTester, message
+from tests.features.moderation.test_engine_e2e import NORMAL, SPAM, bot
+from tests.web.conftest import csrf_of, login, token_for
+
+T0 = BASE_TIME + timedelta(hours=1)
+VOCAB = "红包群 私聊我 福利多多"  # vocabulary only: no contact, link or QR code
+
+
+def _counts(b: BotTester) -> tuple[int, int, int]:
+    with b.db.engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(select(func.count()).select_from(tbl(t))).scalar_one()
+            for t in (ReviewRow, StrikeRow, WaveEntryRow)
+        )
+
+
+def _preview(b: BotTester, text: str, **kw: Any) -> dict[str, Any]:
+    kw.setdefault("platform", "qq")
+    kw.setdefault("now", T0)
+    with b.db.engine.connect() as conn:
+        return preview(ModerationPlugin(), conn, b.settings, text, **kw).to_dict()
+
+
+def test_preview_matches_what_the_policy_then_does(db_url: str, feedback_csv: Path) -> None:
+    b = bot(db_url)
+    b.outcome(message(NORMAL, group_id="2001", user_id="good", time=BASE_TIME))
+    before = _counts(b)
+    first = _preview(b, SPAM, group_id="2001", user_id="s1")
+    assert first["outcome"] == "act" and first["step"]["index"] == 0 and first["step"]["action"] == "warn"
+    assert first["label"] == "spam" and "contact:wechat" in first["reasons"] and first["threshold"] == 0.5
+    assert [f["code"] for f in first["findings"]].count("contact:wechat") == 1  # a code counts once
+    assert "删除消息" in first["summary"]["zh"] and "step 1" in first["summary"]["en"]
+    assert _counts(b) == before  # a preview writes no review, strike or wave signature
+
+    actions = b.feed(message(SPAM, group_id="2001", user_id="s1", time=T0))
+    assert {a.kind.value for a in actions} == {"delete_message", "warn"}  # deleted and warned
+    # the member's second offence a minute later: the preview names the next step, the policy takes it
+    later = T0 + timedelta(minutes=1)
+    second = _preview(b, SPAM + "!", group_id="2001", user_id="s1", now=later)
+    assert second["step"]["index"] == 1 and second["step"]["action"] == "mute" and second["step"]["duration"] == 600
+    assert second["step"]["strike_points"] == pytest.approx(2.0, abs=0.01)
+    actions = b.feed(message(SPAM + "!", group_id="2001", user_id="s1", message_id="m2", time=later))
+    mutes = [a for a in actions if a.kind.value == "mute"]
+    assert len(mutes) == 1 and mutes[0].duration == 600
+    b.close()
+
+
+def test_preview_outcomes_flag_spared_trusted_rules_off(db_url: str, feedback_csv: Path) -> None:
+    b = bot(db_url, cfg={"trusted_users": ["qq:kol"], "groups": {"qq:2009": {"enabled": False}}})
+    for i in range(25):  # an established member of 2001 (20+ messages)
+        b.outcome(message(f"{NORMAL} {i}", group_id="2001", user_id="old", time=BASE_TIME + timedelta(seconds=i)))
+    assert _preview(b, VOCAB, group_id="2001", user_id="stranger")["outcome"] == "flag"
+    assert _preview(b, VOCAB, group_id="2001", user_id="old")["outcome"] == "spared"
+    assert _preview(b, SPAM, group_id="2001", user_id="old")["outcome"] == "act"  # hard evidence still counts
+    trusted = _preview(b, SPAM, group_id="2001", user_id="kol")
+    assert trusted["outcome"] == "trusted" and trusted["findings"] == []
+    assert _preview(b, SPAM, group_id="2009")["outcome"] == "rules_off"
+    assert _preview(b, NORMAL, group_id="2001")["outcome"] == "none"
+    new = _preview(b, VOCAB, group_id="2001", user_id="stranger", newcomer=True)
+    assert new["newcomer"] is True and new["threshold"] < 0.5
+    assert _preview(b, SPAM, platform=None)["group"] is None  # the global rules
+    b.close()
+
+
+def test_preview_names_rule_families_switched_off(db_url: str, feedback_csv: Path) -> None:
+    from qunyun.features.moderation import scope as sc
+
+    b = bot(db_url)
+    b.outcome(message(NORMAL, group_id="2001", user_id="good", time=BASE_TIME))
+    trade = "出一个号 40r 私聊"
+    on = _preview(b, trade, group_id="2001")
+    assert any(c.startswith("trade:") for c in on["reasons"]) and on["rules_off"] == ["model"]  # rules-only tests
+    with b.db.engine.begin() as conn:
+        sc.add_list_entry(conn, "group:qq:2001", "rule_off", "trade", by="t", now=T0)
+    off = _preview(b, trade, group_id="2001")
+    assert off["rules_off"] == ["trade", "model"] and not any(c.startswith("trade:") for c in off["reasons"])
+    b.close()
+
+
+def test_preview_api_page_and_cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qunyun.cli.main import app as cli
+    from qunyun.web.app import create_app
+    from tests.features.moderation.test_web import moderated_app
+
+    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "feedback.csv"))
+    monkeypatch.chdir(tmp_path)
+    qapp = moderated_app(sqlite_url, tmp_path)
+    with TestClient(create_app(qapp)) as client:
+        viewer = {"Authorization": f"Bearer {token_for(qapp, 'vera')}"}
+        r = client.post("/api/v1/moderation/preview", headers=viewer, json={"text": SPAM, "group": "qq:1001"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["outcome"] == "act" and body["group"] == "qq:1001" and body["step"]["action"] == "warn"
+        unknown = client.post("/api/v1/moderation/preview", headers=viewer, json={"text": "x", "group": "nope"})
+        assert unknown.status_code == 404
+        empty = client.post("/api/v1/moderation/preview", headers=viewer, json={"text": "  "})
+        assert empty.status_code == 422
+        assert client.post("/api/v1/moderation/preview", json={"text": SPAM}).status_code == 401
+
+        assert login(client, "vera").status_code == 303  # a viewer may try messages: nothing is written
+        page = client.get("/moderation/preview?group=qq:1001")
+        assert page.status_code == 200 and 'value="qq:1001" selected' in page.text
+        shown = client.post(
+            "/moderation/preview",
+            data={"text": SPAM, "group": "qq:1001", "user_id": "", "newcomer": "", "csrf_token": csrf_of(page.text)},
+        )
+        assert shown.status_code == 200 and "会被处理" in shown.text and "contact:wechat" in shown.text
+        forged = client.post("/moderation/preview", data={"text": SPAM, "csrf_token": "nope"})
+        assert forged.status_code == 403
+        assert 'href="/moderation/preview"' in client.get("/moderation/rules").text
+        review = client.get("/moderation/review").text  # each queued message opens in the preview
+        assert "/moderation/preview?text=" in review and "group=qq%3A1001" in review
+        prefill = {"text": "代开发票", "group": "qq:1001", "user_id": "spammer"}
+        filled = client.get("/moderation/preview", params=prefill)
+        assert ">代开发票</textarea>" in filled.text and 'value="spammer"' in filled.text
+    qapp.close()
+
+    result = CliRunner().invoke(
+        cli, ["--db", sqlite_url, "moderation", "preview", SPAM, "--group", "qq:1001", "--user", "spammer", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["outcome"] == "act" and out["user_id"] == "spammer" and out["group"] == "qq:1001"
+    args = ["--db", sqlite_url, "--lang", "en", "moderation", "preview", SPAM, "--group", "zz"]
+    missing = CliRunner().invoke(cli, args)
+    assert missing.exit_code == 2 and "zz" in missing.output
