@@ -141,3 +141,81 @@ def test_preview_api_page_and_cli(sqlite_url: str, tmp_path: Path, monkeypatch: 
     args = ["--db", sqlite_url, "--lang", "en", "moderation", "preview", SPAM, "--group", "zz"]
     missing = CliRunner().invoke(cli, args)
     assert missing.exit_code == 2 and "zz" in missing.output
+
+
+def test_review_queue_filters_and_bulk_decisions(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator triages a page at once: filter by group or by "flag only", tick, decide."""
+    from qunyun.features.moderation.review import list_reviews
+    from qunyun.web.app import create_app
+    from tests.features.moderation.test_web import moderated_app
+
+    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "feedback.csv"))
+    qapp = moderated_app(sqlite_url, tmp_path)
+    qapp.engine.process([message(VOCAB, group_id="1002", user_id="fresh", message_id="v1", time=T0)])
+    with qapp.db.engine.connect() as conn:
+        everything = list_reviews(conn, status=None)[1]
+        flags = list_reviews(conn, status=None, flagged=True)[1]
+        acted = list_reviews(conn, status=None, flagged=False)[1]
+        in_1001 = list_reviews(conn, status=None, platform="qq", group_id="1001")[1]
+    assert [r["user_id"] for r in flags] == ["fresh"] and len(flags) + len(acted) == len(everything)
+    assert in_1001 and {r["group_id"] for r in in_1001} == {"1001"}
+    with TestClient(create_app(qapp)) as client:
+        op = {"Authorization": f"Bearer {token_for(qapp, 'opal')}"}
+        viewer = {"Authorization": f"Bearer {token_for(qapp, 'vera')}"}
+        got = client.get("/api/v1/moderation/reviews", params={"flagged": "true", "status": "all"}, headers=viewer)
+        assert [r["user_id"] for r in got.json()["reviews"]] == ["fresh"]
+        assert client.get("/api/v1/moderation/reviews", params={"group": "nope"}, headers=viewer).status_code == 404
+        ids = [r["id"] for r in acted]
+        denied = client.post(
+            "/api/v1/moderation/reviews/decisions", headers=viewer, json={"ids": ids, "decision": "spam"}
+        )
+        assert denied.status_code == 403
+        lone = [r["id"] for r in acted if r["user_id"] == "spammer"]
+        first = client.post(
+            "/api/v1/moderation/reviews/decisions", headers=op, json={"ids": lone, "decision": "spam"}
+        ).json()
+        assert [d["id"] for d in first["decided"]] == lone and first["errors"] == []
+        # the whole list again, with one that does not exist: the wave's incident settles its copies'
+        # message reviews with it (no error for them); the one decided before and the unknown one are named
+        rest = client.post(
+            "/api/v1/moderation/reviews/decisions", headers=op, json={"ids": [*ids, 999999], "decision": "spam"}
+        ).json()
+        incident = next(d for d in rest["decided"] if d["linked"])
+        assert [d["id"] for d in rest["decided"]] == [incident["id"]]
+        assert set(incident["linked"]) == set(ids) - set(lone) - {incident["id"]}
+        assert {e["id"] for e in rest["errors"]} == {*lone, 999999}
+        empty = client.post("/api/v1/moderation/reviews/decisions", headers=op, json={"ids": [], "decision": "ham"})
+        assert empty.status_code == 422
+
+        assert login(client, "opal").status_code == 303
+        page = client.get("/moderation/review", params={"kind": "flag"})
+        flag_id = flags[0]["id"]
+        assert f'name="ids" value="{flag_id}"' in page.text and 'id="bulk-form"' in page.text
+        assert page.text.count('name="ids" value=') == 1  # only the flag is listed
+        nothing = client.post("/moderation/review/bulk", data={"decision": "ham", "csrf_token": csrf_of(page.text)})
+        assert "没有勾选" in nothing.text
+        done = client.post(
+            "/moderation/review/bulk", data={"decision": "ham", "ids": [flag_id], "csrf_token": csrf_of(page.text)}
+        )
+        assert done.status_code == 200 and "已批量判定 1 条" in done.text
+        forged = client.post("/moderation/review/bulk", data={"decision": "ham", "ids": [flag_id], "csrf_token": "x"})
+        assert forged.status_code == 403
+        by_group = client.get("/moderation/review", params={"group": "qq:1001", "status": "all"}).text
+        assert 'value="qq:1001" selected' in by_group and "qq:1002" not in by_group.split("<tbody>")[1]
+    with qapp.db.engine.connect() as conn:
+        assert list_reviews(conn, status="pending")[0] == 0
+    qapp.close()
+
+    from qunyun.cli.main import app as cli
+
+    def review(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--db", sqlite_url, "--lang", "en", "moderation", "review", *args])
+
+    flagged = json.loads(review("--status", "all", "--kind", "flag", "--json").stdout)
+    assert [r["user_id"] for r in flagged["reviews"]] == ["fresh"]
+    in_group = json.loads(review("--status", "all", "--group", "qq:1002", "--json").stdout)
+    assert in_group["total"] >= 1 and {r["group_id"] for r in in_group["reviews"]} == {"1002"}
+    bad = review("--kind", "maybe")
+    assert bad.exit_code == 2 and "maybe" in bad.output

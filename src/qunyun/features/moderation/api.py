@@ -20,7 +20,7 @@ from qunyun.store import queries
 from qunyun.web.deps import current_user, get_qapp, request_lang, require_role
 
 from . import scope as sc
-from .review import DecisionResult, ReviewError, decide, get_review, list_reviews
+from .review import BULK_MAX, DecisionResult, ReviewError, decide, decide_many, get_review, list_reviews
 from .tables import community_of
 from .waves import WaveTracker, list_incidents
 
@@ -35,6 +35,10 @@ Offset = Annotated[int, Query(ge=0)]
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["spam", "ham"] = Field(description="spam confirms; ham (not spam) undoes and trusts more")
+
+
+class BulkDecisionIn(DecisionIn):
+    ids: list[int] = Field(min_length=1, max_length=BULK_MAX, description="review ids")
 
 
 class RuleIn(BaseModel):
@@ -71,6 +75,23 @@ def apply_decision(qapp: QunyunApp, review_id: int, decision: str, user: dict[st
     )
 
 
+def apply_decisions(
+    qapp: QunyunApp, review_ids: list[int], decision: str, user: dict[str, Any]
+) -> tuple[list[DecisionResult], list[tuple[int, ReviewError]]]:
+    """Several reviews, each as :func:`apply_decision` (one already decided does not stop the rest)."""
+    cfg = moderation_settings(qapp)
+    return decide_many(
+        qapp.db,
+        review_ids,
+        decision,
+        actor=str(user["name"]),
+        cfg=cfg.review,
+        dry_run=qapp.settings.engine.dry_run,
+        now=utcnow(),
+        ladder=cfg.ladder,
+    )
+
+
 def review_http_error(exc: ReviewError, lang: str) -> HTTPException:
     status = {"moderation.error.review_not_found": 404, "moderation.error.already_decided": 409}.get(exc.key, 422)
     return HTTPException(status, t(exc.key, lang, **exc.params))
@@ -85,6 +106,7 @@ def decision_out(result: DecisionResult) -> dict[str, Any]:
         "outbox_ids": result.outbox_ids,
         "revoked_strikes": result.revoked_strikes,
         "trust": result.trust,
+        "linked": result.linked,
     }
 
 
@@ -95,10 +117,21 @@ def reviews(
     status: Annotated[Literal["pending", "spam", "ham", "all"], Query()] = "pending",
     limit: Limit = 50,
     offset: Offset = 0,
+    group: Annotated[str | None, Query(description="group id, platform:id or name")] = None,
+    flagged: Annotated[bool | None, Query(description="true: flags only (nothing done yet); false: acted on")] = None,
 ) -> dict[str, Any]:
     qapp = get_qapp(request)
     with qapp.db.engine.connect() as conn:
-        total, rows = list_reviews(conn, status=None if status == "all" else status, limit=limit, offset=offset)
+        ref = _group(conn, group, request_lang(request)) if group else None
+        total, rows = list_reviews(
+            conn,
+            status=None if status == "all" else status,
+            limit=limit,
+            offset=offset,
+            platform=ref.platform if ref else None,
+            group_id=ref.group_id if ref else None,
+            flagged=flagged,
+        )
     return {"total": total, "reviews": rows}
 
 
@@ -120,6 +153,17 @@ def review_decision(request: Request, review_id: int, body: DecisionIn, user: Op
     except ReviewError as exc:
         raise review_http_error(exc, request_lang(request)) from exc
     return decision_out(result)
+
+
+@router.post("/reviews/decisions", summary="Decide several reviews at once (批量判定)")
+def review_decisions(request: Request, body: BulkDecisionIn, user: Operator) -> dict[str, Any]:
+    lang = request_lang(request)
+    done, failed = apply_decisions(get_qapp(request), body.ids, body.decision, user)
+    return {
+        "decision": body.decision,
+        "decided": [decision_out(r) for r in done],
+        "errors": [{"id": rid, "error": t(exc.key, lang, **exc.params)} for rid, exc in failed],
+    }
 
 
 @router.get("/incidents", summary="Cross-group waves (跨群刷屏事件)")

@@ -58,13 +58,30 @@ def review_cmd(
     status: Annotated[str, typer.Option(help="pending, spam, ham or all.")] = "pending",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", help="Only this group (id, platform:id or name).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="flag (flagged, nothing done yet) or acted (deleted, muted, removed, banned).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List the review queue (every deletion, mute, removal and ban waiting for a verdict)."""
     if status not in ("pending", "spam", "ham", "all"):
         fail(tr("moderation.error.bad_decision", value=status))
+    if kind not in (None, "flag", "acted"):
+        fail(tr("moderation.error.bad_value", value=kind, why="flag or acted"))
+    ref = group_ref(group) if group else None
     with get_app().db.engine.connect() as conn:
-        total, rows = list_reviews(conn, status=None if status == "all" else status, limit=limit, offset=offset)
+        total, rows = list_reviews(
+            conn,
+            status=None if status == "all" else status,
+            limit=limit,
+            offset=offset,
+            platform=ref.platform if ref else None,
+            group_id=ref.group_id if ref else None,
+            flagged=None if kind is None else kind == "flag",
+        )
     if json_:
         emit_json({"total": total, "reviews": rows})
         return

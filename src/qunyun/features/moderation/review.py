@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, func, or_, select, update
 
 from qunyun.actions import Action, ActionKind, Reason
 from qunyun.engine.executor import submit_actions
@@ -74,10 +74,23 @@ def set_actions(conn: Connection, review_id: int, actions: list[Action], *, appe
 
 
 def list_reviews(
-    conn: Connection, *, status: str | None = "pending", limit: int = 50, offset: int = 0
+    conn: Connection,
+    *,
+    status: str | None = "pending",
+    limit: int = 50,
+    offset: int = 0,
+    platform: str | None = None,
+    group_id: str | None = None,
+    flagged: bool | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
+    """Newest first; ``flagged=True`` keeps the flags (nothing done yet: a human decides whether
+    the message goes), ``False`` what was acted on (deleted, muted, removed, banned)."""
     r = tbl(ReviewRow)
-    conds = [r.c.status == status] if status else []
+    conds: list[ColumnElement[bool]] = [r.c.status == status] if status else []
+    if group_id is not None:
+        conds += [r.c.group_id == group_id] + ([r.c.platform == platform] if platform else [])
+    if flagged is not None:
+        conds.append(r.c.step == "flag" if flagged else or_(r.c.step.is_(None), r.c.step != "flag"))
     total = conn.execute(select(func.count()).select_from(r).where(*conds)).scalar_one()
     rows = conn.execute(select(r).where(*conds).order_by(r.c.id.desc()).offset(offset).limit(limit))
     return int(total), [dict(x._mapping) for x in rows]
@@ -274,6 +287,33 @@ class DecisionResult:
     trust: dict[str, float] = field(default_factory=dict)
     #: message reviews settled together with an incident's review
     linked: list[int] = field(default_factory=list)
+
+
+#: most reviews one bulk decision takes (a page of the queue is 25; the API allows up to this)
+BULK_MAX = 200
+
+
+def decide_many(
+    db: Database, review_ids: list[int], decision: str, **kw: Any
+) -> tuple[list[DecisionResult], list[tuple[int, ReviewError]]]:
+    """:func:`decide` for several reviews (批量判定), each in its own transaction: one that a
+    colleague decided meanwhile, or that does not exist, is reported and the rest still go."""
+    if decision not in DECISIONS:
+        raise ReviewError("moderation.error.bad_decision", value=decision)
+    done: list[DecisionResult] = []
+    failed: list[tuple[int, ReviewError]] = []
+    swept: set[int] = set()
+    for rid in dict.fromkeys(review_ids):  # each id once, in the order given
+        try:
+            done.append(decide(db, rid, decision, **kw))
+        except ReviewError as exc:
+            p = exc.params
+            if rid in swept and p.get("status") == decision and p.get("by") == kw.get("actor"):
+                continue  # settled a moment ago with its incident (a wave's copies): not a failure
+            failed.append((rid, exc))
+        else:
+            swept.update(done[-1].linked)
+    return done, failed
 
 
 def decide(

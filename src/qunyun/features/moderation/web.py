@@ -17,8 +17,8 @@ from qunyun.i18n import t
 from qunyun.web.deps import csrf_protect, current_user, flash, get_qapp, render, request_lang, require_role
 
 from . import scope as sc
-from .api import apply_decision, moderation_settings
-from .review import ReviewError, list_reviews, member_history
+from .api import apply_decision, apply_decisions, moderation_settings
+from .review import BULK_MAX, ReviewError, list_reviews, member_history
 from .waves import WaveTracker, list_incidents
 
 router = APIRouter(prefix="/moderation")
@@ -62,14 +62,28 @@ def _badges(reasons: list[str]) -> tuple[list[str], int]:
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(request: Request, user: Viewer, status: str = "pending", page: Page = 1) -> HTMLResponse:
+def review_page(
+    request: Request, user: Viewer, status: str = "pending", page: Page = 1, group: str = "", kind: str = ""
+) -> HTMLResponse:
+    """The queue, filtered by status, group (``platform:id``) and kind (``flag``: nothing done yet;
+    ``acted``: deleted, muted, removed or banned)."""
+    from qunyun.store import queries
+
     qapp = get_qapp(request)
     cfg = moderation_settings(qapp)
     if status not in ("pending", "spam", "ham", "all"):
         status = "pending"
+    platform, _, group_id = group.partition(":") if ":" in group else ("", "", group)
     with qapp.db.engine.connect() as conn:
+        groups = queries.list_groups(conn)
         total, rows = list_reviews(
-            conn, status=None if status == "all" else status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            conn,
+            status=None if status == "all" else status,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            platform=platform or None,
+            group_id=group_id or None,
+            flagged={"flag": True, "acted": False}.get(kind),
         )
         for row in rows:
             row["badges"], row["more_reasons"] = _badges(row.get("reasons") or [])
@@ -81,8 +95,43 @@ def review_page(request: Request, user: Viewer, status: str = "pending", page: P
     return render(
         request,
         "moderation/review.html",
-        {"rows": rows, "paging": _paging(total, page), "status": status, "statuses": ["pending", "spam", "ham", "all"]},
+        {
+            "rows": rows,
+            "paging": _paging(total, page),
+            "status": status,
+            "statuses": ["pending", "spam", "ham", "all"],
+            "groups": groups,
+            "group": group,
+            "kind": kind if kind in ("flag", "acted") else "",
+        },
     )
+
+
+@router.post("/review/bulk")
+def decide_bulk_form(
+    request: Request,
+    user: Operator,
+    decision: Annotated[str, Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
+    _csrf: Annotated[None, Depends(csrf_protect)] = None,
+) -> RedirectResponse:
+    """The ticked reviews of a page, all confirmed or all undone (批量判定)."""
+    lang = request_lang(request)
+    if not ids:
+        flash(request, t("moderation.bulk.none", lang), "error")
+        return _back(request, "/moderation/review")
+    try:
+        done, failed = apply_decisions(get_qapp(request), ids[:BULK_MAX], decision, user)
+    except ReviewError as exc:
+        flash(request, t(exc.key, lang, **exc.params), "error")
+        return _back(request, "/moderation/review")
+    if done:
+        label = t(f"moderation.decision.{decision}", lang)
+        settled = len(done) + sum(len(r.linked) for r in done)  # an incident settles its copies' reviews
+        flash(request, t("moderation.bulk.done", lang, n=settled, decision=label), "ok")
+    for rid, err in failed:
+        flash(request, f"#{rid}: {t(err.key, lang, **err.params)}", "error")
+    return _back(request, "/moderation/review")
 
 
 @router.post("/review/{review_id}/decide")
