@@ -311,6 +311,9 @@ def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, abse
         ("同城交友 真实靠谱 V❤：abc8896", "contact:wechat", ""),
         # debt collectors advertise too: 催收 is not a complaint
         ("欠款要不回来？专业法律团队帮您催收，不成功不收费，电话xxxx-xxxxxxxx", "promo:offer", "context:warning"),
+        # site-address lures of gambling, porn and game-server ads
+        ("本站永久地址 xx88.com 收藏防走失", "keyword:永久地址", ""),
+        ("最新地址发布页，请收藏", "keyword:地址发布页", ""),
     ],
 )
 def test_social_platform_lures_and_talk_about_ads(text: str, present: str, absent: str) -> None:

@@ -192,6 +192,8 @@ ZH_MEDIUM = [
     "重新认证", "进行认证", "补贴申报", "领取补贴", "补贴领取", "体验官", "免费寄样",
     # pinyin abbreviations (whole words): jz = 兼职, yhq = 优惠券
     "jz", "yhq",
+    # site-address lures of gambling, porn and game-server ads (永久地址, 地址发布页, 防走失)
+    "永久地址", "最新地址", "地址发布页", "发布页", "防走失",
 ]  # fmt: skip
 
 ZH_WEAK = [
