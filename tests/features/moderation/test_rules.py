@@ -167,6 +167,7 @@ def test_a_scam_warning_demotes_the_scam_vocabulary_but_not_handles() -> None:
         ("Text RALLY LE to 61200 (25p), see pack", "sms:shortcode"),
         ("txt STOP to 87239 to end", "sms:shortcode"),
         ("call 09061701461 to claim", "sms:premium"),
+        ("08714712388 between 10am-7pm Cost 10p", "sms:premium"),
         ("I sent the file to 12345 people", ""),  # a 5-digit number without the shape
         ("port 12345 is open, connect to 12345", ""),
     ],

@@ -320,9 +320,10 @@ class RuleSet:
                 if not (k >= 2 and norm[k - 1].isascii() and norm[k - 1].isalpha() and norm[k - 2].isdigit()):
                     out[i].append(Finding("contact:phone", W_PHONE, digits))
                 continue  # a mobile number, not a QQ number
-            if len(digits) == 11 and digits.startswith("09"):
-                # UK premium-rate numbers (SMS spam: 105 of 522, no ham); also a landline with
-                # an 09xx area code, which in a group chat is a contact handle all the same
+            if len(digits) == 11 and digits[0] == "0" and digits[1] in "89":
+                # UK premium-rate (09…) and non-geographic (084…, 087…) numbers: in the SMS
+                # train set 105 and 138 spam messages, no ham; also a landline with an 08xx/09xx
+                # area code, which in a group chat is a contact handle all the same
                 out[i].append(Finding("sms:premium", W_SHORTCODE, digits))
                 continue
             if len(digits) == 5:
