@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from qunyun.features.moderation.plugin import ModerationPlugin
 from qunyun.features.moderation.preview import preview
 from qunyun.features.moderation.tables import ReviewRow, StrikeRow, WaveEntryRow, tbl
+from qunyun.store.queries import GroupRef
 from qunyun.testing import BASE_TIME, BotTester, message
 from tests.features.moderation.test_engine_e2e import NORMAL, SPAM, bot
 from tests.web.conftest import csrf_of, login, token_for
@@ -31,11 +31,11 @@ def _counts(b: BotTester) -> tuple[int, int, int]:
         )
 
 
-def _preview(b: BotTester, text: str, **kw: Any) -> dict[str, Any]:
-    kw.setdefault("platform", "qq")
+def _preview(b: BotTester, text: str, group_id: str | None = None, **kw: Any) -> dict[str, Any]:
     kw.setdefault("now", T0)
+    group = GroupRef("qq", group_id) if group_id else None
     with b.db.engine.connect() as conn:
-        return preview(ModerationPlugin(), conn, b.settings, text, **kw).to_dict()
+        return preview(conn, b.settings, text, group=group, **kw).to_dict()
 
 
 def test_preview_matches_what_the_policy_then_does(db_url: str, feedback_csv: Path) -> None:
@@ -75,7 +75,7 @@ def test_preview_outcomes_flag_spared_trusted_rules_off(db_url: str, feedback_cs
     assert _preview(b, NORMAL, group_id="2001")["outcome"] == "none"
     new = _preview(b, VOCAB, group_id="2001", user_id="stranger", newcomer=True)
     assert new["newcomer"] is True and new["threshold"] < 0.5
-    assert _preview(b, SPAM, platform=None)["group"] is None  # the global rules
+    assert _preview(b, SPAM)["group"] is None  # the global rules
     b.close()
 
 
@@ -158,7 +158,7 @@ def test_review_queue_filters_and_bulk_decisions(
         everything = list_reviews(conn, status=None)[1]
         flags = list_reviews(conn, status=None, flagged=True)[1]
         acted = list_reviews(conn, status=None, flagged=False)[1]
-        in_1001 = list_reviews(conn, status=None, platform="qq", group_id="1001")[1]
+        in_1001 = list_reviews(conn, status=None, group=GroupRef("qq", "1001"))[1]
     assert [r["user_id"] for r in flags] == ["fresh"] and len(flags) + len(acted) == len(everything)
     assert in_1001 and {r["group_id"] for r in in_1001} == {"1001"}
     with TestClient(create_app(qapp)) as client:

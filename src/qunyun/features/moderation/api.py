@@ -124,13 +124,7 @@ def reviews(
     with qapp.db.engine.connect() as conn:
         ref = _group(conn, group, request_lang(request)) if group else None
         total, rows = list_reviews(
-            conn,
-            status=None if status == "all" else status,
-            limit=limit,
-            offset=offset,
-            platform=ref.platform if ref else None,
-            group_id=ref.group_id if ref else None,
-            flagged=flagged,
+            conn, status=None if status == "all" else status, limit=limit, offset=offset, group=ref, flagged=flagged
         )
     return {"total": total, "reviews": rows}
 
@@ -221,7 +215,6 @@ def _group(conn: Connection, spec: str, lang: str) -> queries.GroupRef:
 
 @router.post("/preview", summary="Try a message: what moderation would do with it (试一试; writes nothing)")
 def preview_message(request: Request, body: PreviewIn, user: Viewer) -> dict[str, Any]:
-    from .plugin import ModerationPlugin
     from .preview import preview
 
     qapp = get_qapp(request)
@@ -231,13 +224,11 @@ def preview_message(request: Request, body: PreviewIn, user: Viewer) -> dict[str
     with qapp.db.engine.connect() as conn:
         ref = _group(conn, body.group, lang) if body.group else None
         result = preview(
-            ModerationPlugin(),
             conn,
             qapp.settings,
             body.text,
             now=utcnow(),
-            platform=ref.platform if ref else None,
-            group_id=ref.group_id if ref else None,
+            group=ref,
             user_id=body.user_id or None,
             newcomer=body.newcomer,
         )

@@ -73,14 +73,9 @@ def review_cmd(
         fail(tr("moderation.error.bad_value", value=kind, why="flag or acted"))
     ref = group_ref(group) if group else None
     with get_app().db.engine.connect() as conn:
+        flagged = None if kind is None else kind == "flag"
         total, rows = list_reviews(
-            conn,
-            status=None if status == "all" else status,
-            limit=limit,
-            offset=offset,
-            platform=ref.platform if ref else None,
-            group_id=ref.group_id if ref else None,
-            flagged=None if kind is None else kind == "flag",
+            conn, status=None if status == "all" else status, limit=limit, offset=offset, group=ref, flagged=flagged
         )
     if json_:
         emit_json({"total": total, "reviews": rows})
@@ -388,7 +383,6 @@ def preview_cmd(
     """
     import sys
 
-    from .plugin import ModerationPlugin
     from .preview import preview
 
     body = sys.stdin.read() if text == "-" else text
@@ -397,17 +391,7 @@ def preview_cmd(
     qapp = get_app()
     ref = group_ref(group) if group else None
     with qapp.db.engine.connect() as conn:
-        result = preview(
-            ModerationPlugin(),
-            conn,
-            qapp.settings,
-            body,
-            now=utcnow(),
-            platform=ref.platform if ref else None,
-            group_id=ref.group_id if ref else None,
-            user_id=user,
-            newcomer=newcomer,
-        )
+        result = preview(conn, qapp.settings, body, now=utcnow(), group=ref, user_id=user, newcomer=newcomer)
     if json_:
         emit_json(result.to_dict())
         return

@@ -28,6 +28,7 @@ from .scope import RULE_FAMILIES
 
 if TYPE_CHECKING:
     from qunyun.config import Settings
+    from qunyun.store.queries import GroupRef
 
     from .plugin import ModerationPlugin
 
@@ -89,18 +90,25 @@ class Preview:
 
 
 def preview(
-    plugin: ModerationPlugin,
     conn: Connection,
     settings: Settings,
     text: str,
     *,
     now: datetime,
-    platform: str | None = None,
-    group_id: str | None = None,
+    group: GroupRef | None = None,
     user_id: str | None = None,
     newcomer: bool | None = None,
+    plugin: ModerationPlugin | None = None,
 ) -> Preview:
-    """What the moderation policy would do with ``text`` (``newcomer=None``: from the member record)."""
+    """What the moderation policy would do with ``text`` (``newcomer=None``: from the member record).
+
+    ``plugin`` defaults to a fresh instance: its caches (group rules, trust) are read anew.
+    """
+    if plugin is None:
+        from .plugin import ModerationPlugin
+
+        plugin = ModerationPlugin()
+    platform, group_id = (group.platform, group.group_id) if group else (None, None)
     cfg = plugin.config(settings)
     plat, gid = (platform or "-"), (group_id or "-")
     ev = Event(platform=plat, group_id=gid, message_id="preview", user_id=user_id or NOBODY, time=now, text=text)

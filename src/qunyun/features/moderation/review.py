@@ -23,6 +23,7 @@ from qunyun.actions import Action, ActionKind, Reason
 from qunyun.engine.executor import submit_actions
 from qunyun.i18n import both, t
 from qunyun.store.db import Database
+from qunyun.store.queries import GroupRef
 from qunyun.store.tables import AuditRow, EventRow, MemberRow
 
 from .ladder import LadderConfig, member_points, revoke_strikes
@@ -79,16 +80,15 @@ def list_reviews(
     status: str | None = "pending",
     limit: int = 50,
     offset: int = 0,
-    platform: str | None = None,
-    group_id: str | None = None,
+    group: GroupRef | None = None,
     flagged: bool | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Newest first; ``flagged=True`` keeps the flags (nothing done yet: a human decides whether
     the message goes), ``False`` what was acted on (deleted, muted, removed, banned)."""
     r = tbl(ReviewRow)
     conds: list[ColumnElement[bool]] = [r.c.status == status] if status else []
-    if group_id is not None:
-        conds += [r.c.group_id == group_id] + ([r.c.platform == platform] if platform else [])
+    if group is not None:
+        conds += [r.c.platform == group.platform, r.c.group_id == group.group_id]
     if flagged is not None:
         conds.append(r.c.step == "flag" if flagged else or_(r.c.step.is_(None), r.c.step != "flag"))
     total = conn.execute(select(func.count()).select_from(r).where(*conds)).scalar_one()

@@ -11,9 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Connection
 
 from qunyun.events import utcnow
 from qunyun.i18n import t
+from qunyun.store import queries
+from qunyun.store.queries import GroupRef
 from qunyun.web.deps import csrf_protect, current_user, flash, get_qapp, render, request_lang, require_role
 
 from . import scope as sc
@@ -46,6 +49,20 @@ def _back(request: Request, fallback: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def _group_or_flash(request: Request, conn: Connection, spec: str) -> GroupRef | None:
+    """A group chosen on a page (id, ``platform:id`` or name), or None with a flash saying why."""
+    if not spec:
+        return None
+    lang = request_lang(request)
+    try:
+        return queries.resolve_group(conn, spec)
+    except queries.GroupNotFound:
+        flash(request, t("error.group_not_found", lang, group=spec), "error")
+    except queries.GroupAmbiguous as exc:
+        flash(request, t("error.group_ambiguous", lang, group=spec, choices=", ".join(exc.choices)), "error")
+    return None
+
+
 @router.get("", response_class=HTMLResponse)
 def moderation_home() -> RedirectResponse:
     return RedirectResponse("/moderation/review", status_code=303)
@@ -67,22 +84,19 @@ def review_page(
 ) -> HTMLResponse:
     """The queue, filtered by status, group (``platform:id``) and kind (``flag``: nothing done yet;
     ``acted``: deleted, muted, removed or banned)."""
-    from qunyun.store import queries
-
     qapp = get_qapp(request)
     cfg = moderation_settings(qapp)
     if status not in ("pending", "spam", "ham", "all"):
         status = "pending"
-    platform, _, group_id = group.partition(":") if ":" in group else ("", "", group)
     with qapp.db.engine.connect() as conn:
         groups = queries.list_groups(conn)
+        ref = _group_or_flash(request, conn, group)  # a stale link: said, and the whole queue shown
         total, rows = list_reviews(
             conn,
             status=None if status == "all" else status,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
-            platform=platform or None,
-            group_id=group_id or None,
+            group=ref,
             flagged={"flag": True, "acted": False}.get(kind),
         )
         for row in rows:
@@ -235,8 +249,6 @@ def remove_rule_form(
 
 
 def _preview_page(request: Request, form: dict[str, Any], result: dict[str, Any] | None = None) -> HTMLResponse:
-    from qunyun.store import queries
-
     with get_qapp(request).db.engine.connect() as conn:
         groups = queries.list_groups(conn)
     return render(request, "moderation/preview.html", {"groups": groups, "form": form, "result": result})
@@ -265,9 +277,6 @@ def preview_form(
     _csrf: Annotated[None, Depends(csrf_protect)] = None,
 ) -> HTMLResponse:
     """The verdict and what would happen, computed by the plugin's own code; nothing is written."""
-    from qunyun.store import queries
-
-    from .plugin import ModerationPlugin
     from .preview import preview
 
     qapp = get_qapp(request)
@@ -277,24 +286,15 @@ def preview_form(
         flash(request, t("moderation.preview.empty_text", lang), "error")
         return _preview_page(request, form)
     with qapp.db.engine.connect() as conn:
-        ref = None
-        if group:
-            try:
-                ref = queries.resolve_group(conn, group)
-            except queries.GroupNotFound:
-                flash(request, t("error.group_not_found", lang, group=group), "error")
-                return _preview_page(request, form)
-            except queries.GroupAmbiguous as exc:
-                flash(request, t("error.group_ambiguous", lang, group=group, choices=", ".join(exc.choices)), "error")
-                return _preview_page(request, form)
+        ref = _group_or_flash(request, conn, group)
+        if group and ref is None:
+            return _preview_page(request, form)
         result = preview(
-            ModerationPlugin(),
             conn,
             qapp.settings,
             text,
             now=utcnow(),
-            platform=ref.platform if ref else None,
-            group_id=ref.group_id if ref else None,
+            group=ref,
             user_id=form["user_id"] or None,
             newcomer={"yes": True, "no": False}.get(newcomer),
         )
