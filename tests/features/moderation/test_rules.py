@@ -312,6 +312,20 @@ def test_scams_dressed_as_notices_and_news_markers(text: str, present: str, abse
         ("同城交友 真实靠谱 V❤：abc8896", "contact:wechat", ""),
         # debt collectors advertise too: 催收 is not a complaint
         ("欠款要不回来？专业法律团队帮您催收，不成功不收费，电话xxxx-xxxxxxxx", "promo:offer", "context:warning"),
+        # comment sections (贴吧/微博/B站): spaced or homophone handles, sellers without a handle
+        ("威 心 ： h x 6 6 8 9 1 欢迎来撩", "contact:wechat", ""),
+        ("薇❤同步：ai_fuye_520", "contact:wechat", ""),
+        ("T G ：@ziyuan_8899 频道里什么都有", "contact:telegram", ""),
+        ("感谢楼主分享。对了各位有需要考公资料的可以找我，很全", "keyword:找我", ""),
+        ("有需要帮忙的可以找我，我是班长", "", "keyword:找我"),  # an offer of help
+        ("想赚钱的来，不想的划走，别浪费彼此时间", "keyword:找我", ""),
+        # a joke above a signature line does not excuse the ad under it; above no line it does
+        ("笑死我了哈哈哈哈 —————— 全网VIP影视免费看", "keyword:vip影视", "context:warning"),
+        ("笑死我了哈哈哈哈 全网vip影视免费看是吧", "context:warning", ""),
+        # forum talk about other comments' ads and questions about a scheme
+        ("我信用卡额度一直提不上去，有没有懂的说下正规提额办法（套现的别来）", "context:warning", ""),
+        ("加油站办会员卡说充500送50，划算吗", "context:warning", ""),
+        ("有需要的兄弟可以点我头像看看，不会让你失望的", "", "context:warning"),  # a seller's promise
         # site-address lures of gambling, porn and game-server ads
         ("本站永久地址 xx88.com 收藏防走失", "keyword:永久地址", ""),
         ("最新地址发布页，请收藏", "keyword:地址发布页", ""),

@@ -51,7 +51,7 @@ _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 #: a Chinese handle word may be followed by any ID; a Latin one (vx/wx/wechat) needs a colon or
 #: an ID holding a digit, so "wxpython" or "wechat users" are not handles
 _RE_WECHAT = re.compile(
-    rf"{_ZH_WECHAT}[^\w\s:：=]{{0,2}}[ \t]*(?:id|号)?[ \t]*[:：=]?[ \t]*{_ID}"
+    rf"{_ZH_WECHAT}[^\w\s:：=]{{0,2}}[ \t]*(?:id|号|同步|同号)?[ \t]*[:：=]?[ \t]*{_ID}"
     rf"|(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
     rf"(?:[:：=][ \t]*[+加]?[ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
@@ -66,12 +66,14 @@ _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 _RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
-    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x)"
+    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步)"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);
 #: not looked for in Latin text, where "wxpython3" is a word
 _RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
+#: a spaced-out Telegram handle in a Chinese text (T G ：@ziyuan_8899 → tgziyuan8899)
+_RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,31}")
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
 _RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
@@ -273,6 +275,10 @@ class RuleSet:
                     i = wide[bisect_right(sub_starts, wx.start()) - 1]
                     if not has_code(out[i], "contact:wechat"):
                         out[i].append(Finding("contact:wechat", W_WECHAT, wx.group(0)))
+                for tg in _RE_TG_COMPACT_CJK.finditer(sub):
+                    i = wide[bisect_right(sub_starts, tg.start()) - 1]
+                    if not has_code(out[i], "contact:telegram"):
+                        out[i].append(Finding("contact:telegram", W_CONTACT, tg.group(0)))
             # ... and the Latin contact spellings (w.e.i.x.i.n) are found in the others
             if self._compact_latin_re is not None:
                 cjk = set(wide)
