@@ -131,3 +131,19 @@ def test_structural_rules_are_not_vetoed_by_an_out_of_domain_model() -> None:
     ]
     for text, verdict in zip(ham, detect_many(ham), strict=True):
         assert not verdict.is_spam, (text, verdict.reasons)
+
+
+def test_the_models_spam_vote_on_long_chinese_text_counts_no_more_than_no_model() -> None:
+    """Long Chinese business mail looks like spam to a model trained on short QQ chat; there the
+    rules decide. An English phishing mail under a 主题： line stays the model's to judge."""
+    import numpy as np
+
+    from qunyun.features.moderation.detector import LONG_CJK_CHARS, NO_MODEL_LOGIT, _cap_long_chinese
+
+    business = "主题：关于购买办公用品的申请 王总：行政部本月需要采购以下办公用品，" * 8
+    english = "主题：Your account has been limited. Dear Member, please verify your identity at once. " * 4
+    short = "出一个号 40r 私聊"
+    assert len(business) > LONG_CJK_CHARS and len(english) > LONG_CJK_CHARS
+    base = np.array([3.0, 3.0, 3.0, -3.0])
+    _cap_long_chinese(base, [business, english, short, business])
+    assert base.tolist() == [NO_MODEL_LOGIT, 3.0, 3.0, -3.0]  # a "ham" vote is kept

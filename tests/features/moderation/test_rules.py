@@ -177,6 +177,11 @@ def test_premium_rate_sms_shapes(text: str, code: str) -> None:
     assert found == ({code} if code else set()), found
 
 
+def test_a_feature_list_of_three_bullets_is_a_product_ad() -> None:
+    assert "promo:list" in codes("———Pomelo———[+]破甲绕过[+]无减速绕过[+]刀爆绕过[+]4bps走吃绕过")
+    assert "promo:list" not in codes("[+] 新增导出 [+] 修复登录")  # two bullets: a changelog
+
+
 def test_trade_rules_can_be_switched_off_for_a_neighbourhood_group() -> None:
     """出一台电饭煲 100元 is an ad in a game-trade QQ group and an ordinary sale in a 业主群."""
     text = "出一台九成新的电饭煲，100元，自提"

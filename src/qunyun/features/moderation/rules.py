@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import accumulate
@@ -39,6 +40,7 @@ W_TG_LINK = 1.0
 W_URL_OBFUSCATED = 2.0  # http:xxx without //, "abc. top", wwwabc: hiding a link from filters
 W_TRADE = 2.0  # a price (40r, 25元) next to a trade verb (出/卖/收购/找我)
 W_OFFER = 2.5  # a message that opens with a trade offer: 出一个…, 收一张…, 出号, 卖vape…
+W_FEATURE_LIST = 2.5  # three or more "[+]" bullets: a product's feature list (3 QQ ads, no ham, no IRC line)
 W_MASS_MENTION = 3.0
 W_MENTION_ALL = 1.5
 #: weak keywords only count together; their sum is capped
@@ -367,6 +369,11 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
+        # a product's feature list ([+]自动注入 [+]绕过检测 [+]稳定防封 …): cheat clients, VPN plans
+        bullets = Counter(bisect_right(norm_starts, k) - 1 for k in _find_all(norm, "[+]"))
+        for i, n in bullets.items():
+            if n >= 3 and self.config.promo_rules:
+                out[i].append(Finding("promo:list", W_FEATURE_LIST, f"[+] ×{n}"))
         trade = self.config.trade_rules
         for m in _RE_OFFER_START.finditer(SEP + norm) if trade else ():  # position p here is p - 1 in norm
             i = bisect_right(norm_starts, m.start(1) - 1) - 1
@@ -412,6 +419,14 @@ def _starts_of(parts: Sequence[str]) -> list[int]:
     if not parts:
         return [0]
     return [c + i for i, c in enumerate(accumulate(map(len, parts), initial=0))][: len(parts)]
+
+
+def _find_all(text: str, needle: str) -> Iterator[int]:
+    """Start of every occurrence of a literal (``str.find`` in C; most batches have none)."""
+    k = text.find(needle)
+    while k != -1:
+        yield k
+        k = text.find(needle, k + len(needle))
 
 
 def _price_hits(norm: str) -> Iterator[re.Match[str]]:
