@@ -145,5 +145,7 @@ def test_the_models_spam_vote_on_long_chinese_text_counts_no_more_than_no_model(
     short = "出一个号 40r 私聊"
     assert len(business) > LONG_CJK_CHARS and len(english) > LONG_CJK_CHARS
     base = np.array([3.0, 3.0, 3.0, -3.0])
-    _cap_long_chinese(base, [business, english, short, business])
+    assert _cap_long_chinese(base, [business, english, short, business]) == [0]
     assert base.tolist() == [NO_MODEL_LOGIT, 3.0, 3.0, -3.0]  # a "ham" vote is kept
+    verdict = detect(business)
+    assert "model:capped" in verdict.reasons  # the review queue and the preview say why

@@ -262,7 +262,8 @@ class Detector:
                         findings[i].append(Finding("memory:ham", W_MEMORY_HAM, key[:40]))
             model_p = 1.0 / (1.0 + np.exp(-raw))
             base = np.clip(raw, -classifier.LOGIT_CLIP, classifier.LOGIT_CLIP) * cfg.model_weight
-            _cap_long_chinese(base, parts)
+            for i in _cap_long_chinese(base, parts):  # said, so "why" shows the model was overruled
+                findings[i].append(Finding("model:capped", 0.0, "long Chinese text"))
         else:
             model_p = None
             base = np.full(n, NO_MODEL_LOGIT)
@@ -312,15 +313,19 @@ class Detector:
         return out
 
 
-def _cap_long_chinese(base: np.ndarray, parts: Sequence[str]) -> None:
-    """The model's spam vote on a long Chinese text counts no more than no model (in place).
+def _cap_long_chinese(base: np.ndarray, parts: Sequence[str]) -> list[int]:
+    """The model's spam vote on a long Chinese text counts no more than no model (in place);
+    returns the texts it capped.
 
     Chinese means at least a quarter of the characters: an English phishing mail under a
     "主题：" line is the model's own ground (SMS spam), and there it is right."""
+    capped = []
     for i in [i for i, n in enumerate(map(len, parts)) if n > LONG_CJK_CHARS]:
         t = parts[i]
         if base[i] > NO_MODEL_LOGIT and 4 * len(classifier.CJK.findall(t)) >= len(t):
             base[i] = NO_MODEL_LOGIT
+            capped.append(i)
+    return capped
 
 
 def _reasons(fs: Sequence[Finding]) -> list[str]:
