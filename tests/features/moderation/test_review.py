@@ -223,3 +223,25 @@ def test_cli_review_decide_and_rules(sqlite_url: str, tmp_path: Path, monkeypatc
     assert before["trade_rules"] is True and after["trade_rules"] is False and after["promo_rules"] is True
     assert "off trade" in run("rules", "show", "--group", "qq:g1").output
     assert json.loads(run("incidents", "--json").stdout) == {"total": 0, "incidents": []}
+
+
+def test_cli_decides_several_reviews_at_once(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """批量判定 from the terminal: each id on its own, an unknown one named (exit 1), the rest decided."""
+    from qunyun.cli.main import app
+
+    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "feedback.csv"))
+    monkeypatch.chdir(tmp_path)
+    db = Database(sqlite_url)
+    db.migrate()
+    first = make_review(db, [act(ActionKind.KICK, user_id="u1")], user="u1")
+    second = make_review(db, [act(ActionKind.KICK, user_id="u2")], user="u2")
+    db.dispose()
+    runner = CliRunner()
+    args = ["--db", sqlite_url, "--lang", "en", "moderation", "decide"]
+    out = runner.invoke(app, [*args, f"{first},{second},999999", "spam", "--json"])
+    assert out.exit_code == 1, out.output
+    body = json.loads(out.stdout)
+    assert [d["id"] for d in body["decided"]] == [first, second] and body["decision"] == "spam"
+    assert [e["id"] for e in body["errors"]] == [999999] and "999999" in body["errors"][0]["error"]
+    bad = runner.invoke(app, [*args, "1,x", "spam"])
+    assert bad.exit_code == 2 and "1,x" in bad.output

@@ -98,16 +98,7 @@ def review_http_error(exc: ReviewError, lang: str) -> HTTPException:
 
 
 def decision_out(result: DecisionResult) -> dict[str, Any]:
-    return {
-        "id": result.review["id"],
-        "decision": result.decision,
-        "decided_by": result.review["decided_by"],
-        "actions": [a.model_dump(mode="json") for a in result.actions],
-        "outbox_ids": result.outbox_ids,
-        "revoked_strikes": result.revoked_strikes,
-        "trust": result.trust,
-        "linked": result.linked,
-    }
+    return result.to_dict()
 
 
 @router.get("/reviews", summary="Review queue (复核队列)")

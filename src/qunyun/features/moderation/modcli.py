@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-from qunyun.cli.common import console, emit_json, fail, fmt_time, get_app, group_ref, print_table, tr
+from qunyun.cli.common import console, emit_json, err_console, fail, fmt_time, get_app, group_ref, print_table, tr
 from qunyun.events import utcnow
 
 from . import scope as sc
-from .review import ReviewError, decide, get_review, list_reviews, retrain_from_store
+from .review import DecisionResult, ReviewError, decide, decide_many, get_review, list_reviews, retrain_from_store
 from .tables import community_of
 from .waves import WaveTracker, list_incidents
 
@@ -142,46 +142,70 @@ def show_cmd(review_id: int, json_: JsonOpt = False) -> None:
 
 @app.command("decide")
 def decide_cmd(
-    review_id: int,
+    review_ids: Annotated[str, typer.Argument(metavar="ID[,ID...]", help="One review id, or several: 12,15,18.")],
     decision: Annotated[str, typer.Argument(help="spam (confirm) or ham (not spam: undo).")],
     by: Annotated[str | None, typer.Option("--by", help="Reviewer name for the audit log.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Confirm (spam) or undo (ham) one review; undo actions go through the executor and are audited."""
-    qapp = get_app()
+    """Confirm (spam) or undo (ham) reviews; undo actions go through the executor and are audited.
+
+    With several ids (批量判定) each is decided on its own: one already decided or unknown is named
+    (exit 1) and the rest still go; reviews an incident settled together with it are no error.
+    """
     try:
-        result = decide(
-            qapp.db,
-            review_id,
-            decision.strip().lower(),
-            actor=_actor(by),
-            cfg=settings().review,
-            dry_run=qapp.settings.engine.dry_run,
-            now=utcnow(),
-            ladder=settings().ladder,
-        )
+        ids = [int(x) for x in review_ids.split(",") if x.strip()]
+    except ValueError:
+        fail(tr("moderation.error.bad_value", value=review_ids, why="review ids: 12 or 12,15,18"))
+    if not ids:
+        fail(tr("moderation.error.bad_value", value=review_ids, why="review ids: 12 or 12,15,18"))
+    qapp = get_app()
+    kw: dict[str, Any] = {
+        "actor": _actor(by),
+        "cfg": settings().review,
+        "dry_run": qapp.settings.engine.dry_run,
+        "now": utcnow(),
+        "ladder": settings().ladder,
+    }
+    decision = decision.strip().lower()
+    if len(ids) == 1:
+        try:
+            result = decide(qapp.db, ids[0], decision, **kw)
+        except ReviewError as exc:
+            fail(tr(exc.key, **exc.params))
+        if json_:
+            emit_json(result.to_dict())
+        else:
+            console.print(_decided_line(result))
+        return
+    try:
+        done, failed = decide_many(qapp.db, ids, decision, **kw)
     except ReviewError as exc:
         fail(tr(exc.key, **exc.params))
     if json_:
         emit_json(
             {
-                "id": review_id,
-                "decision": result.decision,
-                "actions": [a.model_dump(mode="json") for a in result.actions],
-                "outbox_ids": result.outbox_ids,
-                "revoked_strikes": result.revoked_strikes,
-                "trust": result.trust,
+                "decision": decision,
+                "decided": [r.to_dict() for r in done],
+                "errors": [{"id": rid, "error": tr(err.key, **err.params)} for rid, err in failed],
             }
         )
-        return
-    console.print(
-        tr(
-            "moderation.decided",
-            id=review_id,
-            decision=tr(f"moderation.decision.{result.decision}"),
-            actions=len(result.actions),
-        )
+    else:
+        for r in done:
+            console.print(_decided_line(r))
+        for rid, err in failed:
+            err_console.print(f"[bold red]✗[/] #{rid}: {tr(err.key, **err.params)}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _decided_line(result: DecisionResult) -> str:
+    line = tr(
+        "moderation.decided",
+        id=result.review["id"],
+        decision=tr(f"moderation.decision.{result.decision}"),
+        actions=len(result.actions),
     )
+    return line + (f" (+{', '.join(f'#{i}' for i in result.linked)})" if result.linked else "")
 
 
 @app.command("incidents")

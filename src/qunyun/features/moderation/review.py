@@ -288,6 +288,19 @@ class DecisionResult:
     #: message reviews settled together with an incident's review
     linked: list[int] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON every face answers with (REST API, ``qunyun moderation decide --json``)."""
+        return {
+            "id": self.review["id"],
+            "decision": self.decision,
+            "decided_by": self.review.get("decided_by"),
+            "actions": [a.model_dump(mode="json") for a in self.actions],
+            "outbox_ids": self.outbox_ids,
+            "revoked_strikes": self.revoked_strikes,
+            "trust": self.trust,
+            "linked": self.linked,
+        }
+
 
 #: most reviews one bulk decision takes (a page of the queue is 25; the API allows up to this)
 BULK_MAX = 200
