@@ -245,3 +245,35 @@ def test_cli_decides_several_reviews_at_once(sqlite_url: str, tmp_path: Path, mo
     assert [e["id"] for e in body["errors"]] == [999999] and "999999" in body["errors"][0]["error"]
     bad = runner.invoke(app, [*args, "1,x", "spam"])
     assert bad.exit_code == 2 and "1,x" in bad.output
+
+
+def test_each_database_keeps_its_own_feedback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decisions taken on a demo must never train another community's model: without
+    $QUNYUN_SPAM_FEEDBACK each database has its own feedback CSV, and the live model reads it."""
+    from qunyun.features.moderation.classifier import feedback_path_for
+    from qunyun.features.moderation.plugin import ModerationPlugin
+
+    monkeypatch.delenv("QUNYUN_SPAM_FEEDBACK", raising=False)
+    monkeypatch.setenv("QUNYUN_DATA_DIR", str(tmp_path / "data"))
+    demo, prod = tmp_path / "demo", tmp_path / "prod"
+    demo.mkdir()
+    prod.mkdir()
+    monkeypatch.chdir(demo)
+    demo_path = feedback_path_for("sqlite:///qunyun.db")  # relative: resolved against this directory
+    assert demo_path == feedback_path_for(f"sqlite:///{demo / 'qunyun.db'}")
+    monkeypatch.chdir(prod)
+    assert feedback_path_for("sqlite:///qunyun.db") != demo_path
+    assert feedback_path_for("postgres://u@h/db") == feedback_path_for("postgresql+psycopg://u@h/db")
+
+    db = Database(f"sqlite:///{demo / 'qunyun.db'}")
+    db.migrate()
+    rid = make_review(db, [act(ActionKind.KICK, user_id="u1")])
+    decide(db, rid, "ham", actor="x", cfg=ReviewConfig(), dry_run=False, now=BASE_TIME)
+    assert "加我qq 12345678,ham" in demo_path.read_text(encoding="utf-8")
+    assert not (tmp_path / "data" / "spam-feedback.csv").exists()  # nothing in the shared file
+    plugin = ModerationPlugin()
+    plugin.use_database(db.url)
+    assert plugin.feedback == demo_path
+    db.dispose()
+    monkeypatch.setenv("QUNYUN_SPAM_FEEDBACK", str(tmp_path / "explicit.csv"))
+    assert feedback_path_for(db.url) == tmp_path / "explicit.csv"  # an explicit file wins

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import os
 import threading
 import time
@@ -78,14 +79,38 @@ def cache_dir() -> Path:
 _SOURCE_WEIGHT = {"feedback": FEEDBACK_WEIGHT, "chat": CHAT_HAM_WEIGHT}
 
 
+def _data_root() -> Path:
+    base = os.environ.get("QUNYUN_DATA_DIR")
+    return Path(base) if base else Path.home() / ".local" / "share" / "qunyun"
+
+
 def default_feedback_path() -> Path:
-    """Where operators' spam/not-spam decisions accumulate (``text,label`` CSV)."""
+    """The feedback CSV of commands that have no database (``spam classify/check/train``):
+    ``$QUNYUN_SPAM_FEEDBACK``, else ``spam-feedback.csv`` in the data directory."""
     env = os.environ.get("QUNYUN_SPAM_FEEDBACK")
     if env:
         return Path(env)
-    base = os.environ.get("QUNYUN_DATA_DIR")
-    root = Path(base) if base else Path.home() / ".local" / "share" / "qunyun"
-    return root / "spam-feedback.csv"
+    return _data_root() / "spam-feedback.csv"
+
+
+def feedback_path_for(db_url: str) -> Path:
+    """Where one database's review decisions accumulate, and what its live model trains on.
+
+    ``$QUNYUN_SPAM_FEEDBACK`` when set; else a file named after the database, so that decisions
+    taken on a demo (``make demo``) never train another community's model. A relative SQLite path
+    is made absolute first: ``sqlite:///qunyun.db`` in two directories is two databases.
+    """
+    env = os.environ.get("QUNYUN_SPAM_FEEDBACK")
+    if env:
+        return Path(env)
+    from qunyun.store.db import normalize_url
+
+    url = normalize_url(db_url)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix) :].startswith(("/", ":memory:")) and url != prefix:
+        url = prefix + str(Path(url[len(prefix) :].split("?", 1)[0]).resolve())
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return _data_root() / f"spam-feedback-{digest}.csv"
 
 
 
@@ -348,12 +373,18 @@ _loaded: dict[tuple[str, bool], SpamModel] = {}
 _override: list[SpamModel] = []
 
 
-def get_model(data: str | os.PathLike[str] | None = None, *, holdout: bool = False) -> SpamModel:
-    """The current model: from memory, from the cache file, or trained now (first use)."""
+def get_model(
+    data: str | os.PathLike[str] | None = None, *, holdout: bool = False, feedback: Path | None = None
+) -> SpamModel:
+    """The current model: from memory, from the cache file, or trained now (first use).
+
+    ``feedback`` is the decisions CSV to train with (a database's, :func:`feedback_path_for`);
+    default :func:`default_feedback_path`.
+    """
     if _override and not holdout and data is None:
         return _override[0]
     directory = data_dir(data)
-    fb = default_feedback_path()
+    fb = feedback if feedback is not None else default_feedback_path()
     fb_used = fb if fb.is_file() else None
     path = model_path(directory, fb_used, holdout)
     key = (str(path), holdout)

@@ -164,6 +164,10 @@ class ModerationPlugin:
         self._groups: dict[tuple[str, str], _GroupState] = {}
         self._detectors: dict[tuple[str, int], Detector] = {}
         self._model: tuple[float, Any] | None = None
+        #: this database's review decisions (:func:`.classifier.feedback_path_for`), set by
+        #: :meth:`use_database`; the live model trains on them, never on another database's
+        self.feedback: Path | None = None
+        self._feedback_url: str | None = None
         self._trust: tuple[float, dict[tuple[str, str], float]] | None = None
 
     # -- registration --------------------------------------------------------------------------
@@ -346,6 +350,7 @@ class ModerationPlugin:
     def policy(self, ctx: Context) -> list[Action]:
         ev = ctx.event
         cfg = self.config(ctx.settings)
+        self.use_database(ctx.db.url)
         prep = self._prepared(ctx, cfg)
         if prep is not None:
             return [] if prep is SKIP else self._act(ctx, cfg, prep, None)
@@ -485,7 +490,7 @@ class ModerationPlugin:
         if gs.rules.use_model and gs.rules.model_weight > 0:
             now = _time.monotonic()
             if self._model is None or self._model[0] < now:
-                self._model = (now + MODEL_CHECK_SECONDS, classifier.get_model())
+                self._model = (now + MODEL_CHECK_SECONDS, classifier.get_model(feedback=self.feedback))
             model = self._model[1]
         key = (gs.rules_key, id(model))
         det = self._detectors.get(key)
@@ -494,6 +499,15 @@ class ModerationPlugin:
                 self._detectors.clear()
             det = self._detectors[key] = Detector(gs.rules, model=model)
         return det
+
+    def use_database(self, db_url: str) -> None:
+        """Train the live model on this database's decisions (cheap when the database is the same)."""
+        if db_url != self._feedback_url:
+            from . import classifier
+
+            self._feedback_url = db_url
+            self.feedback = classifier.feedback_path_for(db_url)
+            self._model = None
 
     def trust_bonus(self, conn: Connection, platform: str, user_id: str) -> float:
         """Trust bonuses of every member (a small table), re-read at most every CACHE_SECONDS."""

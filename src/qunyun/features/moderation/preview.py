@@ -108,6 +108,7 @@ def preview(
         from .plugin import ModerationPlugin
 
         plugin = ModerationPlugin()
+    plugin.use_database(settings.database.url)  # the live model: trained on this database's decisions
     platform, group_id = (group.platform, group.group_id) if group else (None, None)
     cfg = plugin.config(settings)
     plat, gid = (platform or "-"), (group_id or "-")

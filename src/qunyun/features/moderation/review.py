@@ -3,8 +3,8 @@
 "Spam" confirms it; "not spam" (误判) undoes what can be undone — unmute, unban, re-invite where
 the platform allows — as actions through the executor (audited with the reviewer as ``actor``),
 takes back the strikes, dismisses the incident, and trusts the member more (a bonus that raises
-their spam threshold). Both verdicts are written to ``moderation_feedback`` and to the detection
-half's feedback CSV (:func:`.classifier.record_feedback`), which the next training reads.
+their spam threshold). Both verdicts are written to ``moderation_feedback`` and to this database's
+feedback CSV (:func:`.classifier.feedback_path_for`), which its live model trains on.
 """
 
 from __future__ import annotations
@@ -440,9 +440,9 @@ def decide(
         )
     if review["text"] and cfg.feedback_csv:
         try:
-            from .classifier import record_feedback
+            from .classifier import feedback_path_for, record_feedback
 
-            record_feedback(review["text"], decision)
+            record_feedback(review["text"], decision, feedback_path_for(db.url))
         except Exception:  # the DB row is the record; the CSV is a convenience for `spam train`
             log.exception("could not append review %s to the feedback CSV", review_id)
     result.review = {**review, "status": decision, "decided_by": actor, "decided_at": now}
