@@ -61,44 +61,33 @@ def moderation_settings(qapp: QunyunApp) -> sc.ModerationSettings:
     return qapp.settings.feature("moderation", sc.ModerationSettings)  # type: ignore[no-any-return]
 
 
+def _decision_kw(qapp: QunyunApp, user: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`.review.decide` needs besides the review and the verdict, from the app and the user."""
+    cfg = moderation_settings(qapp)
+    return {
+        "actor": str(user["name"]),
+        "cfg": cfg.review,
+        "dry_run": qapp.settings.engine.dry_run,
+        "now": utcnow(),
+        "ladder": cfg.ladder,
+    }
+
+
 def apply_decision(qapp: QunyunApp, review_id: int, decision: str, user: dict[str, Any]) -> DecisionResult:
     """The one path every face uses to decide a review (raises :class:`ReviewError`)."""
-    return decide(
-        qapp.db,
-        review_id,
-        decision,
-        actor=str(user["name"]),
-        cfg=moderation_settings(qapp).review,
-        dry_run=qapp.settings.engine.dry_run,
-        now=utcnow(),
-        ladder=moderation_settings(qapp).ladder,
-    )
+    return decide(qapp.db, review_id, decision, **_decision_kw(qapp, user))
 
 
 def apply_decisions(
     qapp: QunyunApp, review_ids: list[int], decision: str, user: dict[str, Any]
 ) -> tuple[list[DecisionResult], list[tuple[int, ReviewError]]]:
     """Several reviews, each as :func:`apply_decision` (one already decided does not stop the rest)."""
-    cfg = moderation_settings(qapp)
-    return decide_many(
-        qapp.db,
-        review_ids,
-        decision,
-        actor=str(user["name"]),
-        cfg=cfg.review,
-        dry_run=qapp.settings.engine.dry_run,
-        now=utcnow(),
-        ladder=cfg.ladder,
-    )
+    return decide_many(qapp.db, review_ids, decision, **_decision_kw(qapp, user))
 
 
 def review_http_error(exc: ReviewError, lang: str) -> HTTPException:
     status = {"moderation.error.review_not_found": 404, "moderation.error.already_decided": 409}.get(exc.key, 422)
     return HTTPException(status, t(exc.key, lang, **exc.params))
-
-
-def decision_out(result: DecisionResult) -> dict[str, Any]:
-    return result.to_dict()
 
 
 @router.get("/reviews", summary="Review queue (复核队列)")
@@ -137,7 +126,7 @@ def review_decision(request: Request, review_id: int, body: DecisionIn, user: Op
         result = apply_decision(qapp, review_id, body.decision, user)
     except ReviewError as exc:
         raise review_http_error(exc, request_lang(request)) from exc
-    return decision_out(result)
+    return result.to_dict()
 
 
 @router.post("/reviews/decisions", summary="Decide several reviews at once (批量判定)")
@@ -146,7 +135,7 @@ def review_decisions(request: Request, body: BulkDecisionIn, user: Operator) -> 
     done, failed = apply_decisions(get_qapp(request), body.ids, body.decision, user)
     return {
         "decision": body.decision,
-        "decided": [decision_out(r) for r in done],
+        "decided": [r.to_dict() for r in done],
         "errors": [{"id": rid, "error": t(exc.key, lang, **exc.params)} for rid, exc in failed],
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -33,3 +33,12 @@ def has_code(findings: Sequence[Finding], code: str) -> bool:
 def without(findings: Sequence[Finding], code: str) -> list[Finding]:
     """``findings`` minus those with ``code``: a scam dressed as a notice loses the notice."""
     return [f for f in findings if f.code != code]
+
+
+def find_all(text: str, needle: str) -> Iterator[int]:
+    """Start of every occurrence of a literal (``str.find`` in C: cheaper than a regex pass when
+    most batches have none, and than a regex whose alternatives start with different characters)."""
+    k = text.find(needle)
+    while k != -1:
+        yield k
+        k = text.find(needle, k + len(needle))

@@ -237,10 +237,12 @@ class ModerationPlugin:
 
     # -- the policy ----------------------------------------------------------------------------
     def is_trusted(
-        self, conn: Connection, cfg: ModerationSettings, ev: Event, entries: list[dict[str, Any]], member: Any
+        self, settings: Settings, cfg: ModerationSettings, ev: Event, entries: list[dict[str, Any]], member: Any
     ) -> bool:
         """Staff, group admins, KOLs, configured and whitelisted members, and the bot itself."""
         if ev.self_id and ev.user_id == ev.self_id:
+            return True
+        if members_admin(settings, ev):
             return True
         if is_whitelisted(cfg, entries, ev.platform, ev.user_id):
             return True
@@ -303,8 +305,7 @@ class ModerationPlugin:
                 member = members.get((ev.platform, ev.group_id, ev.user_id))
                 if (
                     not gs.rules.enabled
-                    or self.is_trusted(conn, cfg, ev, gs.entries, member)
-                    or members_admin(ctx.settings, ev)
+                    or self.is_trusted(ctx.settings, cfg, ev, gs.entries, member)
                 ):
                     out[id(ev)] = SKIP
                     continue
@@ -368,13 +369,8 @@ class ModerationPlugin:
             gs = self.group_state(conn, cfg, ev.platform, ev.group_id)
             if not gs.rules.enabled:
                 return []
-            m = tbl(MemberRow)
-            member = conn.execute(
-                select(m.c.messages, m.c.is_admin, m.c.joined_at).where(
-                    m.c.platform == ev.platform, m.c.group_id == ev.group_id, m.c.user_id == ev.user_id
-                )
-            ).first()
-            if self.is_trusted(conn, cfg, ev, gs.entries, member) or members_admin(ctx.settings, ev):
+            member = member_row(conn, ev.platform, ev.group_id, ev.user_id)
+            if self.is_trusted(ctx.settings, cfg, ev, gs.entries, member):
                 return []
             extra = seen[id(ev)] if id(ev) in seen else list(self.flood(cfg).observe(ev, gs.rules))
             newcomer, context = self._context(gs, ev, member, extra)
@@ -698,6 +694,16 @@ class ModerationPlugin:
             incident_id=inc["id"],
             dry_run=ctx.dry_run,
         )
+
+
+def member_row(conn: Connection, platform: str, group_id: str, user_id: str) -> Any:
+    """What the policy needs of one member (message count, admin flag, join time), or None."""
+    m = tbl(MemberRow)
+    return conn.execute(
+        select(m.c.messages, m.c.is_admin, m.c.joined_at).where(
+            m.c.platform == platform, m.c.group_id == group_id, m.c.user_id == user_id
+        )
+    ).first()
 
 
 def members_admin(settings: Settings, ev: Event) -> bool:

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from qunyun.events import Event
 from qunyun.i18n import normalize_lang, t
-from qunyun.store.tables import MemberRow
 
 from .findings import Finding
 from .ladder import next_step
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 
 #: the sender of a preview without a member: an id no platform uses, so no record, strike or trust
 NOBODY = "qunyun:preview"
-#: what the policy would do (catalog keys ``moderation.outcome.<name>``)
-OUTCOMES = ("act", "flag", "spared", "none", "trusted", "rules_off")
 
 
 @dataclass(slots=True)
@@ -47,6 +44,8 @@ class Preview:
     group_id: str | None
     community: str | None
     user_id: str | None
+    #: what the policy would do: act, flag, spared, none, trusted or rules_off (catalog keys
+    #: ``moderation.outcome.<name>``)
     outcome: str
     label: str = "ham"
     score: float = 0.0
@@ -104,9 +103,9 @@ def preview(
 
     ``plugin`` defaults to a fresh instance: its caches (group rules, trust) are read anew.
     """
-    if plugin is None:
-        from .plugin import ModerationPlugin
+    from .plugin import ModerationPlugin, member_row
 
+    if plugin is None:
         plugin = ModerationPlugin()
     plugin.use_database(settings.database.url)  # the live model: trained on this database's decisions
     platform, group_id = (group.platform, group.group_id) if group else (None, None)
@@ -124,20 +123,11 @@ def preview(
         outcome="none",
         rules_off=[name for name, switch in RULE_FAMILIES.items() if not getattr(gs.rules, switch)],
     )
-    member = None
-    if user_id and grouped:
-        m = MemberRow.__table__
-        member = conn.execute(
-            select(m.c.messages, m.c.is_admin, m.c.joined_at).where(
-                m.c.platform == plat, m.c.group_id == gid, m.c.user_id == user_id
-            )
-        ).first()
+    member = member_row(conn, plat, gid, user_id) if user_id and grouped else None
     if not (cfg.rules.enabled or cfg.groups) or not gs.rules.enabled:
         out.outcome = "rules_off"
         return out
-    from .plugin import members_admin
-
-    if user_id and (plugin.is_trusted(conn, cfg, ev, gs.entries, member) or members_admin(settings, ev)):
+    if user_id and plugin.is_trusted(settings, cfg, ev, gs.entries, member):
         out.outcome = "trusted"
         return out
     extra = [Finding("newcomer", 0.0, "")] if newcomer else []

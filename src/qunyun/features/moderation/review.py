@@ -317,12 +317,11 @@ def decide_many(
     failed: list[tuple[int, ReviewError]] = []
     swept: set[int] = set()
     for rid in dict.fromkeys(review_ids):  # each id once, in the order given
+        if rid in swept:
+            continue  # settled a moment ago with its incident (a wave's copies): not a failure
         try:
             done.append(decide(db, rid, decision, **kw))
         except ReviewError as exc:
-            p = exc.params
-            if rid in swept and p.get("status") == decision and p.get("by") == kw.get("actor"):
-                continue  # settled a moment ago with its incident (a wave's copies): not a failure
             failed.append((rid, exc))
         else:
             swept.update(done[-1].linked)

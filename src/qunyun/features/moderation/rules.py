@@ -22,7 +22,7 @@ import ahocorasick
 from . import keywords as kw
 from .config import SpamRulesConfig
 from .english import scan_english
-from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, has_code
+from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, find_all, has_code
 from .normalize import CJK, SEP, compact, normalize, normalize_batch
 from .shapes import scan_chinese
 
@@ -370,7 +370,7 @@ class RuleSet:
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("url:obfuscated", W_URL_OBFUSCATED, norm[m.start() : m.start() + 40].split(" ")[0]))
         # a product's feature list ([+]自动注入 [+]绕过检测 [+]稳定防封 …): cheat clients, VPN plans
-        bullets = Counter(bisect_right(norm_starts, k) - 1 for k in _find_all(norm, "[+]"))
+        bullets = Counter(bisect_right(norm_starts, k) - 1 for k in find_all(norm, "[+]"))
         for i, n in bullets.items():
             if n >= 3 and self.config.promo_rules:
                 out[i].append(Finding("promo:list", W_FEATURE_LIST, f"[+] ×{n}"))
@@ -419,14 +419,6 @@ def _starts_of(parts: Sequence[str]) -> list[int]:
     if not parts:
         return [0]
     return [c + i for i, c in enumerate(accumulate(map(len, parts), initial=0))][: len(parts)]
-
-
-def _find_all(text: str, needle: str) -> Iterator[int]:
-    """Start of every occurrence of a literal (``str.find`` in C; most batches have none)."""
-    k = text.find(needle)
-    while k != -1:
-        yield k
-        k = text.find(needle, k + len(needle))
 
 
 def _price_hits(norm: str) -> Iterator[re.Match[str]]:

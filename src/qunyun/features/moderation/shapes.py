@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, has_code, without
+from .findings import W_PHONE, W_SHORTCODE, Finding, bounds, find_all, has_code, without
 from .normalize import SEP
 
 # --- weights (log-odds) -----------------------------------------------------------------------
@@ -403,11 +403,9 @@ def _separators(norm: str, norm_starts: list[int]) -> dict[int, int]:
     a regex with five different first characters tried every position and cost 2x this pass)."""
     found: dict[int, int] = {}
     for sep in _SEPARATORS:
-        k = norm.find(sep)
-        while k != -1:
+        for k in find_all(norm, sep):
             i = bisect_right(norm_starts, k) - 1
             found[i] = max(found.get(i, k), k)
-            k = norm.find(sep, k + len(sep))
     return found
 
 
