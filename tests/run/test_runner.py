@@ -224,6 +224,36 @@ async def test_scheduled_jobs_run_in_the_bot_process(sqlite_url: str) -> None:
     app.close()
 
 
+async def test_a_job_marked_at_start_runs_at_once_not_after_its_interval(sqlite_url: str) -> None:
+    """The trusted-member cache (KOLs) is refreshed when the bot starts, not an interval later."""
+    ran: list[str] = []
+
+    class JobPlugin:
+        name = "jobs"
+
+        def setup(self, registry: Registry) -> None:
+            registry.add_job("now", lambda app: ran.append("now"), interval_seconds=3600, at_start=True)
+            registry.add_job("later", lambda app: ran.append("later"), interval_seconds=3600)
+
+    app = make_app(sqlite_url, [])
+    app.registry = build_registry([JobPlugin()])
+    runner = BotRunner(app, adapters=[])
+    task = asyncio.create_task(runner.run(install_signals=False))
+    await until(lambda: "now" in ran)
+    await asyncio.sleep(0.2)
+    runner.request_stop()
+    await asyncio.wait_for(task, 15)
+    assert ran == ["now"]
+    app.close()
+
+
+def test_the_moderation_trust_refresh_runs_at_start() -> None:
+    from qunyun.features.moderation.plugin import ModerationPlugin
+
+    jobs = {j.name: j for j in build_registry([ModerationPlugin()]).jobs}
+    assert jobs["moderation.refresh_trusted"].at_start and not jobs["moderation.retrain"].at_start
+
+
 def test_actions_are_routed_to_the_account_that_serves_the_group(sqlite_url: str) -> None:
     app = make_app(
         sqlite_url,

@@ -79,6 +79,8 @@ class ScheduledJob:
     fn: Callable[..., Any]
     cron: str | None = None
     interval_seconds: float | None = None
+    #: also run once right after start (a cache the message path reads must not wait an interval)
+    at_start: bool = False
 
 
 @dataclass
@@ -190,9 +192,11 @@ class Registry:
         *,
         cron: str | None = None,
         interval_seconds: float | None = None,
+        at_start: bool = False,
     ) -> None:
-        """A periodic job run by ``qunyun run``/``serve`` (APScheduler); ``fn(app_context)``."""
-        self.jobs.append(ScheduledJob(name, fn, cron, interval_seconds))
+        """A periodic job run by ``qunyun run``/``serve`` (APScheduler); ``fn(app_context)``;
+        ``at_start``: also once as soon as the scheduler starts."""
+        self.jobs.append(ScheduledJob(name, fn, cron, interval_seconds, at_start))
 
     def add_adapter(self, platform: str, factory: Callable[..., Any]) -> None:
         self.adapters[platform] = factory

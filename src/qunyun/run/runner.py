@@ -22,6 +22,7 @@ import os
 import signal
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from qunyun.adapters.base import Adapter
@@ -178,6 +179,7 @@ class BotRunner:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=60,
+                **({"next_run_time": datetime.now(UTC)} if job.at_start else {}),
             )
         scheduler.start()
         self._scheduler = scheduler

@@ -16,7 +16,7 @@ from qunyun.features.moderation.preview import preview
 from qunyun.features.moderation.tables import ReviewRow, StrikeRow, WaveEntryRow, tbl
 from qunyun.store.queries import GroupRef
 from qunyun.testing import BASE_TIME, BotTester, message
-from tests.features.moderation.test_engine_e2e import NORMAL, SPAM, bot
+from tests.features.moderation.test_engine_e2e import NORMAL, SPAM, bot, settings
 from tests.web.conftest import csrf_of, login, token_for
 
 T0 = BASE_TIME + timedelta(hours=1)
@@ -76,6 +76,32 @@ def test_preview_outcomes_flag_spared_trusted_rules_off(db_url: str, feedback_cs
     new = _preview(b, VOCAB, group_id="2001", user_id="stranger", newcomer=True)
     assert new["newcomer"] is True and new["threshold"] < 0.5
     assert _preview(b, SPAM)["group"] is None  # the global rules
+    b.close()
+
+
+def test_preview_consults_the_members_features_kols(db_url: str, feedback_csv: Path) -> None:
+    """A KOL by the members feature's roles is trusted, as the live policy trusts them once the
+    refresh job ran; the preview computes the group's roles itself and says why."""
+    from qunyun.features.members.plugin import MembersPlugin
+    from qunyun.features.moderation.plugin import ModerationPlugin
+    from tests.features.members.community import role_community
+
+    s = settings(trusted_users=["qq:friend"])
+    s.features["members"] = {"reference": "last_event", "clock": "calendar", "admins": ["qq:boss"]}
+    b = BotTester([MembersPlugin(), ModerationPlugin()], db_url=db_url, settings=s)
+    b.feed_many(role_community())
+    kol = _preview(b, SPAM, group_id="g1", user_id="expert")
+    assert kol["outcome"] == "trusted" and kol["trusted_as"] == "role_kol"
+    assert "意见领袖" in kol["summary"]["zh"] and "opinion leaders" in kol["summary"]["en"]
+    assert _preview(b, SPAM, group_id="g1", user_id="boss")["trusted_as"] == "staff"
+    assert _preview(b, SPAM, group_id="g1", user_id="friend")["trusted_as"] == "whitelist"
+    talker = _preview(b, SPAM, group_id="g1", user_id="talker1")  # core, not trusted: acted on
+    assert talker["outcome"] == "act" and talker["trusted_as"] is None
+    # the live policy agrees once its cache holds the same roles (what the refresh job computes)
+    plugin = ModerationPlugin()
+    with b.db.engine.connect() as conn:
+        assert plugin.trusted.refresh(conn, b.settings) == 1
+    assert plugin.trusted.role("qq", "g1", "expert") == "kol" and plugin.trusted.role("qq", "g1", "talker1") is None
     b.close()
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from qunyun.app import QunyunApp
-from qunyun.features.moderation.api import moderation_settings
+from qunyun.features.moderation.decisions import moderation_settings
 from qunyun.features.moderation.plugin import ModerationPlugin
 from qunyun.features.moderation.scope import effective_rules
 from qunyun.features.moderation.tables import ReviewRow, community_of, tbl

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from qunyun.app import QunyunApp
 from qunyun.events import utcnow
 from qunyun.i18n import t
 from qunyun.store import queries
 from qunyun.web.deps import current_user, get_qapp, request_lang, require_role
 
 from . import scope as sc
-from .review import BULK_MAX, DecisionResult, ReviewError, decide, decide_many, get_review, list_reviews
+from .decisions import apply_decision, apply_decisions, moderation_settings
+from .review import BULK_MAX, ReviewError, get_review, list_reviews
 from .tables import community_of
 from .waves import WaveTracker, list_incidents
 
@@ -55,34 +55,6 @@ class PreviewIn(BaseModel):
     group: str | None = Field(default=None, description="group id, platform:id or name (none: the global rules)")
     user_id: str | None = Field(default=None, max_length=128, description="the sender (record, trust, strikes)")
     newcomer: bool | None = Field(default=None, description="override the member record's newcomer status")
-
-
-def moderation_settings(qapp: QunyunApp) -> sc.ModerationSettings:
-    return qapp.settings.feature("moderation", sc.ModerationSettings)  # type: ignore[no-any-return]
-
-
-def _decision_kw(qapp: QunyunApp, user: dict[str, Any]) -> dict[str, Any]:
-    """What :func:`.review.decide` needs besides the review and the verdict, from the app and the user."""
-    cfg = moderation_settings(qapp)
-    return {
-        "actor": str(user["name"]),
-        "cfg": cfg.review,
-        "dry_run": qapp.settings.engine.dry_run,
-        "now": utcnow(),
-        "ladder": cfg.ladder,
-    }
-
-
-def apply_decision(qapp: QunyunApp, review_id: int, decision: str, user: dict[str, Any]) -> DecisionResult:
-    """The one path every face uses to decide a review (raises :class:`ReviewError`)."""
-    return decide(qapp.db, review_id, decision, **_decision_kw(qapp, user))
-
-
-def apply_decisions(
-    qapp: QunyunApp, review_ids: list[int], decision: str, user: dict[str, Any]
-) -> tuple[list[DecisionResult], list[tuple[int, ReviewError]]]:
-    """Several reviews, each as :func:`apply_decision` (one already decided does not stop the rest)."""
-    return decide_many(qapp.db, review_ids, decision, **_decision_kw(qapp, user))
 
 
 def review_http_error(exc: ReviewError, lang: str) -> HTTPException:
@@ -123,7 +95,7 @@ def review(request: Request, review_id: int, user: Viewer) -> dict[str, Any]:
 def review_decision(request: Request, review_id: int, body: DecisionIn, user: Operator) -> dict[str, Any]:
     qapp = get_qapp(request)
     try:
-        result = apply_decision(qapp, review_id, body.decision, user)
+        result = apply_decision(qapp, review_id, body.decision, str(user["name"]))
     except ReviewError as exc:
         raise review_http_error(exc, request_lang(request)) from exc
     return result.to_dict()
@@ -132,7 +104,7 @@ def review_decision(request: Request, review_id: int, body: DecisionIn, user: Op
 @router.post("/reviews/decisions", summary="Decide several reviews at once (批量判定)")
 def review_decisions(request: Request, body: BulkDecisionIn, user: Operator) -> dict[str, Any]:
     lang = request_lang(request)
-    done, failed = apply_decisions(get_qapp(request), body.ids, body.decision, user)
+    done, failed = apply_decisions(get_qapp(request), body.ids, body.decision, str(user["name"]))
     return {
         "decision": body.decision,
         "decided": [r.to_dict() for r in done],

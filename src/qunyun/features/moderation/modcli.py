@@ -16,7 +16,8 @@ from qunyun.cli.common import console, emit_json, err_console, fail, fmt_time, g
 from qunyun.events import utcnow
 
 from . import scope as sc
-from .review import DecisionResult, ReviewError, decide, decide_many, get_review, list_reviews, retrain_from_store
+from .decisions import apply_decision, apply_decisions, moderation_settings
+from .review import DecisionResult, ReviewError, get_review, list_reviews, retrain_from_store
 from .tables import community_of
 from .waves import WaveTracker, list_incidents
 
@@ -36,7 +37,7 @@ ScopeOpt = Annotated[
 
 
 def settings() -> sc.ModerationSettings:
-    return get_app().settings.feature("moderation", sc.ModerationSettings)  # type: ignore[no-any-return]
+    return moderation_settings(get_app())
 
 
 def _actor(by: str | None) -> str:
@@ -159,17 +160,11 @@ def decide_cmd(
     if not ids:
         fail(tr("moderation.error.bad_value", value=review_ids, why="review ids: 12 or 12,15,18"))
     qapp = get_app()
-    kw: dict[str, Any] = {
-        "actor": _actor(by),
-        "cfg": settings().review,
-        "dry_run": qapp.settings.engine.dry_run,
-        "now": utcnow(),
-        "ladder": settings().ladder,
-    }
+    actor = _actor(by)
     decision = decision.strip().lower()
     if len(ids) == 1:
         try:
-            result = decide(qapp.db, ids[0], decision, **kw)
+            result = apply_decision(qapp, ids[0], decision, actor)
         except ReviewError as exc:
             fail(tr(exc.key, **exc.params))
         if json_:
@@ -178,7 +173,7 @@ def decide_cmd(
             console.print(_decided_line(result))
         return
     try:
-        done, failed = decide_many(qapp.db, ids, decision, **kw)
+        done, failed = apply_decisions(qapp, ids, decision, actor)
     except ReviewError as exc:
         fail(tr(exc.key, **exc.params))
     if json_:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time as _time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from qunyun.config import Settings
     from qunyun.engine.context import Context
     from qunyun.engine.plugins import Registry
+    from qunyun.store.queries import GroupRef
 
     from .detector import DetectContext, Detector, Verdict
     from .rules import Finding
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 #: platform roles that mark a group's owner/admins in adapters' raw payloads (OneBot sender.role)
 ADMIN_ROLES = {"owner", "admin", "administrator", "creator"}
+#: the members feature's roles whose holders are never moderated (意见领袖 and admins by activity)
+TRUSTED_ROLES = ("admin", "kol")
+#: why a sender is trusted (catalog keys ``moderation.trusted_as.<reason>``)
+TRUST_REASONS = ("bot", "staff", "whitelist", "group_admin", *(f"role_{r}" for r in TRUSTED_ROLES))
 
 
 #: rules, communities and trust are re-read this often (an edit elsewhere applies within this delay)
@@ -112,42 +117,61 @@ class TrustedCache:
     """Members the members feature calls ``admin`` or ``kol``, per group, refreshed by a job.
 
     Computing roles (PageRank over the reply graph) is far too slow for the message path, so the
-    policy only reads this cache; :meth:`refresh` runs from the scheduled job.
+    policy only reads this cache; :meth:`refresh` runs from the scheduled job, and the preview
+    (试一试) fills in the one group it asks about with :meth:`refresh_group`.
     """
 
     def __init__(self) -> None:
-        self._sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._roles: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def get(self, platform: str, group_id: str) -> frozenset[str]:
-        return self._sets.get((platform, group_id), frozenset())
+        return frozenset(self._roles.get((platform, group_id), ()))
 
-    def set(self, platform: str, group_id: str, users: Iterable[str]) -> None:
+    def role(self, platform: str, group_id: str, user_id: str) -> str | None:
+        """The trusted role (``kol``, ``admin``) of a member, None when not trusted."""
+        return self._roles.get((platform, group_id), {}).get(user_id)
+
+    def has(self, platform: str, group_id: str) -> bool:
+        """Whether this group's roles were computed at all (an empty set counts)."""
+        return (platform, group_id) in self._roles
+
+    def set(self, platform: str, group_id: str, users: Iterable[str] | Mapping[str, str]) -> None:
+        """The trusted members of a group: ``{user: role}``, or user ids (role ``kol``)."""
+        roles = dict(users) if isinstance(users, Mapping) else dict.fromkeys(users, "kol")
         with self._lock:
-            self._sets[(platform, group_id)] = frozenset(users)
+            self._roles[(platform, group_id)] = roles
 
-    def refresh(self, conn: Connection, settings: Settings, roles: Sequence[str] = ("admin", "kol")) -> int:
+    def refresh(self, conn: Connection, settings: Settings, roles: Sequence[str] = TRUSTED_ROLES) -> int:
         """Recompute the trusted roles of every group (needs the members feature); returns groups done."""
+        from qunyun.store import queries
+
+        done = 0
+        for g in queries.list_groups(conn):
+            if self.refresh_group(conn, settings, queries.GroupRef(g["platform"], g["group_id"]), roles):
+                done += 1
+        return done
+
+    def refresh_group(
+        self, conn: Connection, settings: Settings, ref: GroupRef, roles: Sequence[str] = TRUSTED_ROLES
+    ) -> bool:
+        """Recompute one group's trusted roles; False without the members feature or on failure."""
         try:
             from qunyun.features.members.config import MembersConfig
             from qunyun.features.members.roles import compute_insights
         except ImportError:
-            return 0
+            return False
         from qunyun.store import queries
 
         cfg = settings.feature("members", MembersConfig)
-        done = 0
-        for g in queries.list_groups(conn):
-            ref = queries.GroupRef(g["platform"], g["group_id"])
-            _, members = queries.list_members(conn, ref)
-            try:
-                insights, _ = compute_insights(conn, ref, members, cfg)
-            except Exception:  # one broken group must not stop the refresh
-                log.exception("trusted-role refresh failed for %s", ref)
-                continue
-            self.set(ref.platform, ref.group_id, (u for u, ins in insights.items() if ins.role in roles))
-            done += 1
-        return done
+        _, members = queries.list_members(conn, ref)
+        try:
+            insights, _ = compute_insights(conn, ref, members, cfg)
+        except Exception:  # one broken group must not stop the refresh
+            log.exception("trusted-role refresh failed for %s", ref)
+            return False
+        self.set(ref.platform, ref.group_id, {u: ins.role for u, ins in insights.items() if ins.role in roles})
+        return True
 
 
 class ModerationPlugin:
@@ -193,7 +217,8 @@ class ModerationPlugin:
         registry.add_web_router(lazy_router("qunyun.features.moderation.web"))
         registry.add_template_dir(TEMPLATES)
         registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
-        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=600)
+        # KOLs are trusted from the first message after a restart, not ten minutes later
+        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=600, at_start=True)
         registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
 
     def refresh_trusted_job(self, app: Any) -> int:
@@ -240,18 +265,27 @@ class ModerationPlugin:
         self, settings: Settings, cfg: ModerationSettings, ev: Event, entries: list[dict[str, Any]], member: Any
     ) -> bool:
         """Staff, group admins, KOLs, configured and whitelisted members, and the bot itself."""
+        return self.trust_reason(settings, cfg, ev, entries, member) is not None
+
+    def trust_reason(
+        self, settings: Settings, cfg: ModerationSettings, ev: Event, entries: list[dict[str, Any]], member: Any
+    ) -> str | None:
+        """Why a sender is never moderated (:data:`TRUST_REASONS`), or None: the bot itself,
+        ``[features.members]`` staff, the whitelist or ``trusted_users``, a group admin (the
+        platform's role, with ``trust_admins``), or a KOL/admin by the members feature's roles."""
         if ev.self_id and ev.user_id == ev.self_id:
-            return True
+            return "bot"
         if members_admin(settings, ev):
-            return True
+            return "staff"
         if is_whitelisted(cfg, entries, ev.platform, ev.user_id):
-            return True
+            return "whitelist"
         if cfg.trust_admins:
             sender = ev.raw.get("sender") if isinstance(ev.raw.get("sender"), dict) else {}
             role = str((sender or {}).get("role") or ev.raw.get("role") or "").lower()
             if role in ADMIN_ROLES or (member is not None and member.is_admin):
-                return True
-        return ev.user_id in self.trusted.get(ev.platform, ev.group_id)
+                return "group_admin"
+        kind = self.trusted.role(ev.platform, ev.group_id, ev.user_id)
+        return None if kind is None else f"role_{kind}"
 
     # -- the batch path ------------------------------------------------------------------------
     def collect_batch(self, events: Sequence[Event], batch: dict[str, Any]) -> None:

@@ -6,8 +6,11 @@ threshold it had to reach, and the outcome — removed with the ladder's next st
 flagged for review, spared (an established member without hard evidence), or left alone. The
 preview runs the plugin's own code (group rules, trust, newcomer status, the decision, the
 ladder's step computation) on a synthetic event and writes nothing: no review, no strike, no
-wave signature. Waves and floods need several messages and are not previewed; KOL trust comes
-from a scheduled job and is not consulted (admins, the whitelist and configured users are).
+wave signature. Waves and floods need several messages and are not previewed. Trust is the
+policy's: the bot, staff, the whitelist, group admins and the members feature's KOLs and admins —
+the live policy reads those roles from a cache a job refreshes every ten minutes; the preview
+computes them for the group it is asked about when its plugin has none yet (the members page's
+own computation, which refreshes the same derived score tables).
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Preview:
     step: dict[str, Any] | None = None
     #: rule families switched off for this group (``rule_off`` entries or the config file)
     rules_off: list[str] = field(default_factory=list)
+    #: why a "trusted" sender is never moderated (``plugin.TRUST_REASONS``: bot, staff, whitelist,
+    #: group_admin, role_kol, role_admin)
+    trusted_as: str | None = None
 
     def summary(self, lang: str | None) -> str:
         """The outcome as one sentence in ``lang`` (the catalog's ``moderation.outcome.*``)."""
@@ -66,6 +72,8 @@ class Preview:
             return t(
                 "moderation.outcome.act", lang, n=self.step["index"] + 1, step=name, points=self.step["strike_points"]
             )
+        if self.outcome == "trusted" and self.trusted_as:
+            return t(f"moderation.trusted_as.{self.trusted_as}", lang)
         return t(f"moderation.outcome.{self.outcome}", lang)
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +92,7 @@ class Preview:
             "findings": self.findings,
             "step": self.step,
             "rules_off": self.rules_off,
+            "trusted_as": self.trusted_as,
             "summary": {"zh": self.summary("zh-CN"), "en": self.summary("en")},
         }
 
@@ -127,8 +136,11 @@ def preview(
     if not (cfg.rules.enabled or cfg.groups) or not gs.rules.enabled:
         out.outcome = "rules_off"
         return out
-    if user_id and plugin.is_trusted(settings, cfg, ev, gs.entries, member):
-        out.outcome = "trusted"
+    if user_id and group is not None and not plugin.trusted.has(plat, gid):
+        plugin.trusted.refresh_group(conn, settings, group)
+    trusted_as = plugin.trust_reason(settings, cfg, ev, gs.entries, member) if user_id else None
+    if trusted_as is not None:
+        out.outcome, out.trusted_as = "trusted", trusted_as
         return out
     extra = [Finding("newcomer", 0.0, "")] if newcomer else []
     is_new, context = plugin._context(gs, ev, member if newcomer is None else None, extra)

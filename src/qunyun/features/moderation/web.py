@@ -20,7 +20,7 @@ from qunyun.store.queries import GroupRef
 from qunyun.web.deps import csrf_protect, current_user, flash, get_qapp, render, request_lang, require_role
 
 from . import scope as sc
-from .api import apply_decision, apply_decisions, moderation_settings
+from .decisions import apply_decision, apply_decisions, moderation_settings
 from .review import BULK_MAX, ReviewError, list_reviews, member_history
 from .waves import WaveTracker, list_incidents
 
@@ -135,7 +135,7 @@ def decide_bulk_form(
         flash(request, t("moderation.bulk.none", lang), "error")
         return _back(request, "/moderation/review")
     try:
-        done, failed = apply_decisions(get_qapp(request), ids[:BULK_MAX], decision, user)
+        done, failed = apply_decisions(get_qapp(request), ids[:BULK_MAX], decision, str(user["name"]))
     except ReviewError as exc:
         flash(request, t(exc.key, lang, **exc.params), "error")
         return _back(request, "/moderation/review")
@@ -159,7 +159,7 @@ def decide_form(
     qapp = get_qapp(request)
     lang = request_lang(request)
     try:
-        result = apply_decision(qapp, review_id, decision, user)
+        result = apply_decision(qapp, review_id, decision, str(user["name"]))
     except ReviewError as exc:
         flash(request, t(exc.key, lang, **exc.params), "error")
     else:
@@ -248,8 +248,14 @@ def remove_rule_form(
     return RedirectResponse("/moderation/rules", status_code=303)
 
 
-def _preview_page(request: Request, form: dict[str, Any], result: dict[str, Any] | None = None) -> HTMLResponse:
-    with get_qapp(request).db.engine.connect() as conn:
+def _preview_page(
+    request: Request, form: dict[str, Any], result: dict[str, Any] | None = None, conn: Connection | None = None
+) -> HTMLResponse:
+    """The preview form (its group list) and, after a POST, the result; ``conn``: the caller's, if open."""
+    if conn is None:
+        with get_qapp(request).db.engine.connect() as own:
+            groups = queries.list_groups(own)
+    else:
         groups = queries.list_groups(conn)
     return render(request, "moderation/preview.html", {"groups": groups, "form": form, "result": result})
 
@@ -288,7 +294,7 @@ def preview_form(
     with qapp.db.engine.connect() as conn:
         ref = _group_or_flash(request, conn, group)
         if group and ref is None:
-            return _preview_page(request, form)
+            return _preview_page(request, form, conn=conn)
         result = preview(
             conn,
             qapp.settings,
@@ -298,6 +304,6 @@ def preview_form(
             user_id=form["user_id"] or None,
             newcomer={"yes": True, "no": False}.get(newcomer),
         )
-    out = result.to_dict()
-    out["summary_text"] = result.summary(lang)
-    return _preview_page(request, form, out)
+        out = result.to_dict()
+        out["summary_text"] = result.summary(lang)
+        return _preview_page(request, form, out, conn=conn)
