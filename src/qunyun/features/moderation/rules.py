@@ -52,9 +52,10 @@ _ZH_WECHAT = r"(?:微信号?|威信|薇信|徽信|v信|卫星号?|加v|加我v|�
 _ID = r"(?:wxid_[a-z0-9_-]{4,}|[a-z][a-z0-9_-]{5,19}|\d{6,11})"
 #: a Chinese handle word may be followed by any ID; a Latin one (vx/wx/wechat) needs a colon or
 #: an ID holding a digit, so "wxpython" or "wechat users" are not handles
+#: (搜 too: 微信搜 abc123, vx搜lingquan88 — "search for this ID")
 _RE_WECHAT = re.compile(
-    rf"{_ZH_WECHAT}[^\w\s:：=]{{0,2}}[ \t]*(?:id|号|同步|同号)?[ \t]*[:：=]?[ \t]*{_ID}"
-    rf"|(?:vx|wx|wechat|weixin)(?:号|id)?[ \t]*"
+    rf"{_ZH_WECHAT}[ \t]?[^\w\s:：=]{{0,2}}[ \t]*(?:id|号|同步|同号|搜索?|搜一下)?[ \t]*[:：=]?[ \t]*{_ID}"
+    rf"|(?:vx|wx|wechat|weixin)(?:号|id|搜索?)?[ \t]*"
     rf"(?:[:：=][ \t]*[+加]?[ \t]*{_ID}|(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{{5,19}})"
 )
 #: literals that start a WeChat handle (searched with str.find before the full regex runs)
@@ -65,15 +66,18 @@ _WECHAT_LITERALS = (
 _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 #: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
 #: (a heart or a star may sit between: v❤：abc123, V♥: …)
-_RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*[:：=][ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
+_RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*(?:[:：=]|搜)[ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
+#: a bare 微 as WeChat (代练 … 微 id5_daili, 微：abc888): a separator, then an ID holding a digit;
+#: the character before is checked in code (稍微, 微微 are words)
+_RE_WEI_HANDLE = re.compile(r"微[ \t:：]+(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
-    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步)"
+    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步)搜?"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);
 #: not looked for in Latin text, where "wxpython3" is a word
-_RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
+_RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)搜?(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: a spaced-out Telegram handle in a Chinese text (T G ：@ziyuan_8899 → tgziyuan8899)
 _RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,31}")
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
@@ -312,6 +316,13 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
+        for m in _RE_WEI_HANDLE.finditer(norm):
+            k = m.start()
+            if k > 0 and CJK.match(norm, k - 1) is not None:
+                continue
+            i = bisect_right(norm_starts, k) - 1
+            if not has_code(out[i], "contact:wechat"):
+                out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         for m in _RE_WECHAT_COMPACT.finditer(comp):
             i = bisect_right(comp_starts, m.start()) - 1
             out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))

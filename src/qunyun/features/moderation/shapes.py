@@ -42,7 +42,7 @@ W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码
 STRUCTURAL = frozenset(
     {
         "promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund",
-        "scam:paid_task", "scam:recovery", "scam:impersonation", "scam:romance", "scam:code", "scam:fee_first",
+        "scam:paid_task", "scam:recovery", "scam:marketplace", "scam:impersonation", "scam:romance", "scam:code", "scam:fee_first",
         "sms:reply",
     }
 )
@@ -88,6 +88,10 @@ _RE_WARNING = re.compile(
     # 这东西是合法的吗, 充500送50划算吗, 给大家提个醒; each starts with a rarer character: a common
     # first character — 的, 我, 就, 真 — makes this pass half as slow again)
     r"|劝[她他你]别|别来\)|别去加|别加那些|不要加那些|封了吗|合法的?吗|划算吗|值得吗|提个醒|引以为戒"
+    # explainers of a scheme (杀猪盘的流程, 这套话术, 二次诈骗, 软广, 抽奖号), members asking (想问下), the shop or the player refusing it (不以任何形式, 不欢迎代练), and the lure as a joke
+    # (点我头像有惊喜——惊喜就是我长得丑); the sixth session's game, commerce and Weibo/Zhihu sets
+    r"|杀猪盘|这套话术|话术都|二次诈骗|破绽|中招|软广|抽奖号|查得很严|想问下|想问一下|一律不要|服了"
+    r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
@@ -99,7 +103,7 @@ _RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算�
 _RE_QUOTE_OPEN = re.compile("[\"“「『]")
 _QUOTE_VERBS = (
     "写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫",
-    "都是", "全是",
+    "都是", "全是", "那些", "以为",
 )  # fmt: skip
 #: a comment-section seller with no handle: "有需要考公资料的可以找我", "想学的来找我", "懂的来，不懂的别问",
 #: "想赚钱的来，不想的划走", "加我说一下就行" (an offer of help — 有需要帮忙的可以找我 — is not one)
@@ -271,7 +275,7 @@ _RE_AUTHORITY_ACT = re.compile(r"拨打|致电|回电|联系|点击|登录|转�
 #: refund scams (退款诈骗): compensation offered through a "customer service" contact
 _RE_REFUND = re.compile(
     r"退款|理赔|赔付|双倍赔偿|退货退款|可获补偿|获得补偿|可获赔偿|延误补偿|元补偿|补偿金|赔偿|自动续费|罚款|扣押"
-    r"|自动扣款|每月将扣"
+    r"|自动扣款|每月将扣|重复扣款|多扣|召回|补交|补缴"
 )
 
 _RE_REFUND_ACT = re.compile(
@@ -280,7 +284,16 @@ _RE_REFUND_ACT = re.compile(
     # ... or steps only a scammer asks for: a QR code, a "reserve fund", a search in Alipay, screen sharing
     r"|扫描下方二维码|扫码进入|加一下微信|备用金|支付宝搜|按照我的指引|按指引|按客服的步骤|开通保证金|缴纳保证金"
     r"|屏幕共享|会议软件"
+    # ... a loan app to open to "refund through", screenshots of the wallet, the code received, a payee
+    r"|配合操作|配合一下|开通微粒贷|开通了微粒贷|开通借呗|开通了借呗|零钱截图|余额截图|收到的验证码|转账到这个|支付宝账号"
 )
+
+#: second-hand marketplace scams (闲鱼/转转 买家诈骗): the "buyer" has paid, and the seller must click a
+#: link, scan a code or sign an agreement before the money arrives
+_RE_MARKET = re.compile(
+    r"确认收款|链接收款|才能收款|卖家协议|卖家认证|保证金才能|才能把钱|钱到不了|到不了你|付款码才能|确认收货就行|解冻收款"
+)
+_RE_MARKET_ACT = re.compile(r"链接|二维码|扫一下|扫码|付款码|点击|点一下|点这个|点开|我发的码")
 
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
 _RE_REPLY_CODE = re.compile(r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领|参与|了解|查询)|按[0-9x]号键")
@@ -541,6 +554,11 @@ def _scams(
             # a scam dressed as a notice (您购买的商品…): the notice context does not apply
             out[i] = without(out[i], "context:notice")
             out[i].append(Finding("scam:refund", W_PAYEE, ""))
+    for i in sorted(_hits(_RE_MARKET, norm, norm_starts) - news - warned):
+        lo, hi = bounds(norm, norm_starts, i)
+        if _RE_MARKET_ACT.search(norm, lo, hi) is not None:
+            out[i] = without(out[i], "context:notice")  # 已付款，请查收…: dressed as the platform's notice
+            out[i].append(Finding("scam:marketplace", W_PAYEE, ""))
     for code, first, rest in (
         ("scam:impersonation", _RE_IMPERSONATE, (_RE_MONEY_ASK, _RE_URGENT)),
         ("scam:romance", _RE_ENDEAR, (_RE_PLATFORM,)),
