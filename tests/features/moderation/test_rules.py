@@ -532,3 +532,35 @@ def test_a_forwarded_forum_post_is_context_not_an_ad() -> None:
     bare = "出捷安特山地车 价格600 有意者联系13911112222"
     assert "context:forum" in codes(post)
     assert rule_logit(RuleSet().scan(post)) < rule_logit(RuleSet().scan(bare)) - 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # WeChat IDs to search for, a bare 微 before an ID, a satellite for 卫星 (微信), an emoji before a group number
+        ("VX搜lingquan88 领直播间隐藏券", "contact:wechat", ""),
+        ("微信搜 shop_2024 有惊喜", "contact:wechat", ""),
+        ("第五人格代练 巅峰七阶 包上 微 id5_daili", "contact:wechat", ""),
+        ("稍微 abc12345 看看", "", "contact:wechat"),
+        ("加🛰：8️⃣8️⃣2️⃣1️⃣5️⃣6️⃣7️⃣ 带你上车", "contact:wechat", ""),
+        ("足球推单 连红17场 跟单进群💬68029431", "contact:qq", ""),
+        # the 闲鱼 buyer who has "paid": the seller must click or scan first; not the member who warns of it
+        ("已拍下 请点击链接收款 https://2.taobao.xianyu-jiaoyi.cn/pay 不点的话钱到不了你账上", "scam:marketplace", ""),
+        ("宝贝还在吗 我直接拍了 但是系统说你要扫码签署卖家协议才能发货 你扫一下我发的码", "scam:marketplace", ""),
+        ("闲鱼上有人说已付款让我点链接确认收款，这种都是骗子别点", "context:warning", "scam:marketplace"),
+        # a refund through a loan app or a wallet screenshot; the lender's own repayment notice is none
+        ("亲 因仓库系统故障您的订单被重复扣款了 需要退回多扣的钱 请问您有没有开通微粒贷", "scam:refund", ""),
+        ("【支付宝】您的借呗本期应还款826.40元，将于03月15日自动扣款，请确保账户余额充足。", "", "scam:refund"),
+        # "search for this name" soft ads; an official service found in an app is none
+        ("这个酵素梅真的牛 搜‘轻盈梅’就有", "promo:search", ""),
+        ("在家也可以办社保卡了，支付宝搜“电子社保卡”就能领", "", "promo:search"),
+        # explainers, shops refusing 好评返现, players refusing 代练, the lure as a joke
+        ("说一下杀猪盘的流程吧，对方先在平台带你投资赚钱，前几次都能提现", "context:warning", ""),
+        ("【系统通知】感谢您的支持！本店承诺不以任何形式进行好评返现", "context:warning", ""),
+        ("本群不欢迎代练代打 自己打上来的才有意思", "context:warning", ""),
+        ("点我头像有惊喜——惊喜就是我长得丑", "context:warning", ""),
+        ("暑假在肯德基兼职，时薪18，比网上那些“日结500”的靠谱多了", "context:warning", ""),
+    ],
+)
+def test_game_commerce_and_weibo_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

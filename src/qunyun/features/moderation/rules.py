@@ -80,11 +80,12 @@ _RE_WECHAT_COMPACT = re.compile(
 _RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)搜?(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: a spaced-out Telegram handle in a Chinese text (T G ：@ziyuan_8899 → tgziyuan8899)
 _RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,31}")
-#: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…)
+#: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…; a colon or
+#: a pointing emoji between: 进群👉68029431)
 _RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
     r"|私信|戳|滴滴|(?<![a-z0-9])dd)"
-    r"[ \t]*(?:号码|号|群)?[ \t]*[:：=]?[ \t]*$"
+    r"[ \t]*(?:号码|号|群)?[ \t]*[:：=👉💬➡→]?[ \t]*$"
 )
 _RE_DIGITS = re.compile(r"[0-9]{5,}")
 #: what comes before a 5-digit short code in a premium-rate SMS ad ("txt stop to", "send WIN to")

@@ -41,8 +41,20 @@ W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码
 #: one fires, the detector does not let the model's "ham" outvote it (``detector.STRUCTURAL_FLOOR``)
 STRUCTURAL = frozenset(
     {
-        "promo:offer", "promo:contact", "phish:link", "scam:payee", "scam:authority", "scam:refund",
-        "scam:paid_task", "scam:recovery", "scam:marketplace", "scam:impersonation", "scam:romance", "scam:code", "scam:fee_first",
+        "promo:offer",
+        "promo:contact",
+        "phish:link",
+        "scam:payee",
+        "scam:authority",
+        "scam:refund",
+        "scam:paid_task",
+        "scam:recovery",
+        "scam:marketplace",
+        "promo:search",
+        "scam:impersonation",
+        "scam:romance",
+        "scam:code",
+        "scam:fee_first",
         "sms:reply",
     }
 )
@@ -100,7 +112,7 @@ _RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算�
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
 #: common first characters 发/说/写 made that pass twice as slow)
-_RE_QUOTE_OPEN = re.compile("[\"“「『]")
+_RE_QUOTE_OPEN = re.compile('["“「『]')
 _QUOTE_VERBS = (
     "写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫",
     "都是", "全是", "那些", "以为",
@@ -295,6 +307,13 @@ _RE_MARKET = re.compile(
 )
 _RE_MARKET_ACT = re.compile(r"链接|二维码|扫一下|扫码|付款码|点击|点一下|点这个|点开|我发的码")
 
+#: "search for this name" soft ads (某宝搜‘小白丸’第一家, 搜“轻盈梅”就有): a quoted product name to
+#: search for, and where the result is; found by the quote after 搜
+_RE_SEARCH_AD = re.compile(
+    r"搜[\"“‘「『'][^\"”’」』'\x00]{1,12}[\"”’」』'](?:就有|就行|即可|第一家|第一个|就出来|可见)"
+)
+W_SEARCH_AD = 2.5
+
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
 _RE_REPLY_CODE = re.compile(r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领|参与|了解|查询)|按[0-9x]号键")
 
@@ -378,6 +397,7 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     news = _hits(_RE_NEWS, norm, norm_starts)
     peers = _mark(_RE_PEERS, "context:peers", W_PEERS, norm, norm_starts, out)
     peers |= _mark(_RE_FORUM, "context:forum", W_FORUM, norm, norm_starts, out)
+    _mark(_RE_SEARCH_AD, "promo:search", W_SEARCH_AD, norm, norm_starts, out)
     _promotions(norm, norm_starts, out, news | notices | peers)
     _quiet_ads(norm, norm_starts, out, news | peers)
     for i in sorted(news):
