@@ -100,7 +100,8 @@ _RE_WARNING = re.compile(
     # 这东西是合法的吗, 充500送50划算吗, 给大家提个醒; each starts with a rarer character: a common
     # first character — 的, 我, 就, 真 — makes this pass half as slow again)
     r"|劝[她他你]别|别来\)|别去加|别加那些|不要加那些|封了吗|合法的?吗|划算吗|值得吗|提个醒|引以为戒"
-    # explainers of a scheme (杀猪盘的流程, 这套话术, 二次诈骗, 软广, 抽奖号), members asking (想问下), the shop or the player refusing it (不以任何形式, 不欢迎代练), and the lure as a joke
+    # explainers of a scheme (杀猪盘的流程, 这套话术, 二次诈骗, 软广, 抽奖号), members asking (想问下),
+    # the shop or the player refusing it (不以任何形式, 不欢迎代练), and the lure as a joke
     # (点我头像有惊喜——惊喜就是我长得丑); the sixth session's game, commerce and Weibo/Zhihu sets
     r"|杀猪盘|这套话术|话术都|二次诈骗|破绽|中招|软广|抽奖号|查得很严|想问下|想问一下|一律不要|服了"
     r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑"
