@@ -564,3 +564,17 @@ def test_a_forwarded_forum_post_is_context_not_an_ad() -> None:
 )
 def test_game_commerce_and_weibo_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a UK landline or mobile written out in an English SMS (23 spam, no ham in the train file)
+        ("Sorry I missed your call let's talk when you have the time. I'm on 07090201529", "sms:number", ""),
+        ("Call me now am here all night 01223585236 XX Luv", "sms:number", ""),
+        # a Chinese landline is the Chinese rules' business, not a UK number
+        ("有问题请拨打物业电话05718820776，谢谢", "", "sms:number"),
+    ],
+)
+def test_uk_numbers_in_english_texts(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

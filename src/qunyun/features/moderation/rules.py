@@ -346,6 +346,12 @@ class RuleSet:
                 # area code, which in a group chat is a contact handle all the same
                 out[i].append(Finding("sms:premium", W_SHORTCODE, digits))
                 continue
+            if len(digits) == 11 and digits[0] == "0" and digits[1] in "1237" and _ascii_around(norm, m.start()):
+                # a UK landline or mobile written out in an English text (call 01223585236, I'm on
+                # 07090201529): in the SMS train set 23 spam messages, no ham; Chinese landlines
+                # (057188207766 …) are left to the Chinese rules
+                out[i].append(Finding("sms:number", W_SHORTCODE, digits))
+                continue
             if len(digits) == 5:
                 ctx = norm[max(norm_starts[i], m.start() - 40) : m.start()]
                 if _RE_SHORTCODE_CTX.search(ctx):
@@ -452,6 +458,11 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 _WARNED = frozenset({"context:warning", "context:news", "context:notice", "context:forum"})
 _NOTICED = frozenset({"context:notice", "context:referral", "context:peers", "context:forum"})
 _PEERS = frozenset({"context:peers", "context:forum"})
+
+
+def _ascii_around(text: str, k: int, width: int = 24) -> bool:
+    """Whether the characters around position ``k`` are ASCII (an English text, not a Chinese one)."""
+    return text[max(0, k - width) : k + width].isascii()
 
 
 def rule_logit(findings: Sequence[Finding]) -> float:
