@@ -83,7 +83,7 @@ def test_preview_consults_the_members_features_kols(db_url: str, feedback_csv: P
     """A KOL by the members feature's roles is trusted, as the live policy trusts them once the
     refresh job ran; the preview computes the group's roles itself and says why."""
     from qunyun.features.members.plugin import MembersPlugin
-    from qunyun.features.moderation.plugin import ModerationPlugin
+    from qunyun.features.moderation.plugin import ModerationPlugin, plugin_of
     from tests.features.members.community import role_community
 
     s = settings(trusted_users=["qq:friend"])
@@ -102,6 +102,13 @@ def test_preview_consults_the_members_features_kols(db_url: str, feedback_csv: P
     with b.db.engine.connect() as conn:
         assert plugin.trusted.refresh(conn, b.settings) == 1
     assert plugin.trusted.role("qq", "g1", "expert") == "kol" and plugin.trusted.role("qq", "g1", "talker1") is None
+    # the dashboard, API and CLI preview with the app's own plugin: they read its cache (the roles
+    # the live job computed) and recompute a group only when its roles are missing or stale
+    live = plugin_of(b.registry)
+    assert isinstance(live, ModerationPlugin)
+    live.trusted.set("qq", "g1", {"talker1": "kol"})
+    assert _preview(b, SPAM, group_id="g1", user_id="talker1", plugin=live)["trusted_as"] == "role_kol"
+    assert live.trusted.has("qq", "g1", max_age=600) and not live.trusted.has("qq", "g1", max_age=-1)
     b.close()
 
 

@@ -167,6 +167,7 @@ def _group(conn: Connection, spec: str, lang: str) -> queries.GroupRef:
 
 @router.post("/preview", summary="Try a message: what moderation would do with it (试一试; writes nothing)")
 def preview_message(request: Request, body: PreviewIn, user: Viewer) -> dict[str, Any]:
+    from .plugin import plugin_of
     from .preview import preview
 
     qapp = get_qapp(request)
@@ -183,6 +184,7 @@ def preview_message(request: Request, body: PreviewIn, user: Viewer) -> dict[str
             group=ref,
             user_id=body.user_id or None,
             newcomer=body.newcomer,
+            plugin=plugin_of(qapp.registry),
         )
     return result.to_dict()
 

@@ -402,6 +402,7 @@ def preview_cmd(
     """
     import sys
 
+    from .plugin import plugin_of
     from .preview import preview
 
     body = sys.stdin.read() if text == "-" else text
@@ -410,7 +411,16 @@ def preview_cmd(
     qapp = get_app()
     ref = group_ref(group) if group else None
     with qapp.db.engine.connect() as conn:
-        result = preview(conn, qapp.settings, body, now=utcnow(), group=ref, user_id=user, newcomer=newcomer)
+        result = preview(
+            conn,
+            qapp.settings,
+            body,
+            now=utcnow(),
+            group=ref,
+            user_id=user,
+            newcomer=newcomer,
+            plugin=plugin_of(qapp.registry),
+        )
     if json_:
         emit_json(result.to_dict())
         return

@@ -56,6 +56,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 ADMIN_ROLES = {"owner", "admin", "administrator", "creator"}
 #: the members feature's roles whose holders are never moderated (意见领袖 and admins by activity)
 TRUSTED_ROLES = ("admin", "kol")
+#: how often the trusted roles are recomputed (the job); a preview recomputes a group's older ones
+TRUST_REFRESH_SECONDS = 600
 #: why a sender is trusted (catalog keys ``moderation.trusted_as.<reason>``)
 TRUST_REASONS = ("bot", "staff", "whitelist", "group_admin", *(f"role_{r}" for r in TRUSTED_ROLES))
 
@@ -123,6 +125,8 @@ class TrustedCache:
 
     def __init__(self) -> None:
         self._roles: dict[tuple[str, str], dict[str, str]] = {}
+        #: when each group's roles were set (time.monotonic), so a reader can tell stale ones
+        self._stamps: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
     def get(self, platform: str, group_id: str) -> frozenset[str]:
@@ -132,15 +136,17 @@ class TrustedCache:
         """The trusted role (``kol``, ``admin``) of a member, None when not trusted."""
         return self._roles.get((platform, group_id), {}).get(user_id)
 
-    def has(self, platform: str, group_id: str) -> bool:
-        """Whether this group's roles were computed at all (an empty set counts)."""
-        return (platform, group_id) in self._roles
+    def has(self, platform: str, group_id: str, max_age: float | None = None) -> bool:
+        """Whether this group's roles were computed (an empty set counts), within ``max_age`` seconds."""
+        stamp = self._stamps.get((platform, group_id))
+        return stamp is not None and (max_age is None or _time.monotonic() - stamp <= max_age)
 
     def set(self, platform: str, group_id: str, users: Iterable[str] | Mapping[str, str]) -> None:
         """The trusted members of a group: ``{user: role}``, or user ids (role ``kol``)."""
         roles = dict(users) if isinstance(users, Mapping) else dict.fromkeys(users, "kol")
         with self._lock:
             self._roles[(platform, group_id)] = roles
+            self._stamps[(platform, group_id)] = _time.monotonic()
 
     def refresh(self, conn: Connection, settings: Settings, roles: Sequence[str] = TRUSTED_ROLES) -> int:
         """Recompute the trusted roles of every group (needs the members feature); returns groups done."""
@@ -172,6 +178,16 @@ class TrustedCache:
             return False
         self.set(ref.platform, ref.group_id, {u: ins.role for u, ins in insights.items() if ins.role in roles})
         return True
+
+
+def plugin_of(registry: Registry) -> ModerationPlugin | None:
+    """The app's own moderation plugin (the instance whose policy its engine runs), if loaded:
+    the preview then shares its caches — the trusted roles its job refreshes, the group rules."""
+    for reg in registry.policies:
+        owner = getattr(reg.fn, "__self__", None)
+        if isinstance(owner, ModerationPlugin):
+            return owner
+    return None
 
 
 class ModerationPlugin:
@@ -218,7 +234,12 @@ class ModerationPlugin:
         registry.add_template_dir(TEMPLATES)
         registry.add_nav("nav.moderation", "/moderation/review", order=40, min_role="operator")
         # KOLs are trusted from the first message after a restart, not ten minutes later
-        registry.add_job("moderation.refresh_trusted", self.refresh_trusted_job, interval_seconds=600, at_start=True)
+        registry.add_job(
+            "moderation.refresh_trusted",
+            self.refresh_trusted_job,
+            interval_seconds=TRUST_REFRESH_SECONDS,
+            at_start=True,
+        )
         registry.add_job("moderation.retrain", retrain_job, interval_seconds=3600)
 
     def refresh_trusted_job(self, app: Any) -> int:

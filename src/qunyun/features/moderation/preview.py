@@ -9,8 +9,9 @@ ladder's step computation) on a synthetic event and writes nothing: no review, n
 wave signature. Waves and floods need several messages and are not previewed. Trust is the
 policy's: the bot, staff, the whitelist, group admins and the members feature's KOLs and admins —
 the live policy reads those roles from a cache a job refreshes every ten minutes; the preview
-computes them for the group it is asked about when its plugin has none yet (the members page's
-own computation, which refreshes the same derived score tables).
+uses the app's own plugin and so that cache, and computes the asked group's roles when they are
+missing or older than that (the members page's own computation, which refreshes the same derived
+score tables).
 """
 
 from __future__ import annotations
@@ -110,9 +111,10 @@ def preview(
 ) -> Preview:
     """What the moderation policy would do with ``text`` (``newcomer=None``: from the member record).
 
-    ``plugin`` defaults to a fresh instance: its caches (group rules, trust) are read anew.
+    ``plugin``: the app's own instance (:func:`.plugin.plugin_of`) shares the live policy's caches;
+    without one a fresh instance reads everything anew.
     """
-    from .plugin import ModerationPlugin, member_row
+    from .plugin import TRUST_REFRESH_SECONDS, ModerationPlugin, member_row
 
     if plugin is None:
         plugin = ModerationPlugin()
@@ -136,7 +138,7 @@ def preview(
     if not (cfg.rules.enabled or cfg.groups) or not gs.rules.enabled:
         out.outcome = "rules_off"
         return out
-    if user_id and group is not None and not plugin.trusted.has(plat, gid):
+    if user_id and group is not None and not plugin.trusted.has(plat, gid, max_age=TRUST_REFRESH_SECONDS):
         plugin.trusted.refresh_group(conn, settings, group)
     trusted_as = plugin.trust_reason(settings, cfg, ev, gs.entries, member) if user_id else None
     if trusted_as is not None:

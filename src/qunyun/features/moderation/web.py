@@ -283,6 +283,7 @@ def preview_form(
     _csrf: Annotated[None, Depends(csrf_protect)] = None,
 ) -> HTMLResponse:
     """The verdict and what would happen, computed by the plugin's own code; nothing is written."""
+    from .plugin import plugin_of
     from .preview import preview
 
     qapp = get_qapp(request)
@@ -303,6 +304,7 @@ def preview_form(
             group=ref,
             user_id=form["user_id"] or None,
             newcomer={"yes": True, "no": False}.get(newcomer),
+            plugin=plugin_of(qapp.registry),
         )
         out = result.to_dict()
         out["summary_text"] = result.summary(lang)
