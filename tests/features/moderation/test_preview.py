@@ -252,3 +252,14 @@ def test_review_queue_filters_and_bulk_decisions(
     assert in_group["total"] >= 1 and {r["group_id"] for r in in_group["reviews"]} == {"1002"}
     bad = review("--kind", "maybe")
     assert bad.exit_code == 2 and "maybe" in bad.output
+
+
+def test_every_trust_reason_is_said_in_both_languages() -> None:
+    from qunyun.features.moderation.plugin import TRUST_REASONS
+    from qunyun.features.moderation.preview import Preview
+
+    for reason in TRUST_REASONS:
+        p = Preview(text="x", platform="qq", group_id="1", community=None, user_id="u", outcome="trusted")
+        p.trusted_as = reason
+        zh, en = p.summary("zh-CN"), p.summary("en")
+        assert zh.startswith("不处理") and en.startswith("Left alone") and zh != en, reason
