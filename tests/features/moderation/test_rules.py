@@ -578,3 +578,18 @@ def test_game_commerce_and_weibo_lessons(text: str, present: str, absent: str) -
 )
 def test_uk_numbers_in_english_texts(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a bare 微 with a heart before the ID; a lost dog's notice; a husband is no endearment
+        ("纯种柯基宝宝出窝啦 签协议包健康 全国可发货 微❤️ keji_home99", "contact:wechat", ""),
+        ("求助！我家泰迪在东湖小区走失了 白色的 联系电话13371234567 谢谢大家", "context:notice", ""),
+        ("我老公搞二手车的 说实话现在行情不好 你们要买的话我可以帮问问", "", "scam:romance"),
+        ("亲爱的 平台今天开放充值 现在进去收益翻倍", "scam:romance", ""),
+        ("刚才有个人加我好友说是群里的 问我要不要投资 我没理他 大家注意", "context:warning", ""),
+    ],
+)
+def test_local_life_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -67,9 +67,10 @@ _RE_WECHAT_LIT = re.compile("|".join(map(re.escape, _WECHAT_LITERALS)))
 #: ``v: abc123`` (the letter before ``v`` is checked in code: a literal first char keeps re fast)
 #: (a heart or a star may sit between: v❤：abc123, V♥: …)
 _RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*(?:[:：=]|搜)[ \t]*([a-z][a-z0-9_-]{5,19}|\d{6,11})")
-#: a bare 微 as WeChat (代练 … 微 id5_daili, 微：abc888): a separator, then an ID holding a digit;
+#: a bare 微 as WeChat (代练 … 微 id5_daili, 微：abc888, 微❤️ keji_home99): a separator or a symbol, then
+#: an ID holding a digit;
 #: the character before is checked in code (稍微, 微微 are words)
-_RE_WEI_HANDLE = re.compile(r"微[ \t:：]+(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
+_RE_WEI_HANDLE = re.compile(r"微(?:[ \t:：]|[^\w\s])+(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步)搜?"

@@ -104,7 +104,7 @@ _RE_WARNING = re.compile(
     # the shop or the player refusing it (不以任何形式, 不欢迎代练), and the lure as a joke
     # (点我头像有惊喜——惊喜就是我长得丑); the sixth session's game, commerce and Weibo/Zhihu sets
     r"|杀猪盘|这套话术|话术都|二次诈骗|破绽|中招|软广|抽奖号|查得很严|想问下|想问一下|一律不要|服了"
-    r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑"
+    r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑|没理他|没理她|我没理"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
@@ -157,6 +157,8 @@ _RE_NOTICE = re.compile(
     r"|无需任何操作|户号|收件人|停水|停电|物业通知|检修|售后组|全国联保|运单号|寄回|签收|挂号信|税号"
     # a school's own offices (院办通知, 校医院, 教务处)
     r"|院办|校医院|教务处|研究生院|学工办|就业指导中心|图书馆通知"
+    # a lost pet or relative, a found dog (走失, 寻主): the phone number is how to bring it back
+    r"|走失|寻主|寻狗|寻猫|寻人启事|捡到一只"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -346,7 +348,7 @@ _RE_MONEY_ASK = re.compile(
 )
 _RE_URGENT = re.compile(r"急|别告诉|别跟|先别|不方便接|马上|住院|出事|派出所|千万别|声张")
 #: - an endearment and an investment platform in one message (杀猪盘: 亲爱的…平台今天开放充值)
-_RE_ENDEAR = re.compile(r"亲爱的|宝贝|老婆|老公")
+_RE_ENDEAR = re.compile(r"亲爱的|宝贝|(?<!我)老婆|(?<!我)老公")  # 我老公搞二手车的: a husband, not an endearment
 _RE_PLATFORM = re.compile(r"平台|充值|收益|提现|提出来|保证金|赚了|翻倍|老师|看盘|信号|行情")
 #: - the verification code someone "sent by mistake" (验证码发错了，告诉我)
 _RE_CODE_THEFT = re.compile(
