@@ -245,10 +245,10 @@ BLIND_SETS = [
     # a deposit first; first pass 0.838 (P 0.792 / R 0.889; model 0.383), after its lessons (微❤️ + ID,
     # lost-pet notices, 我老公 is no endearment, 我没理他) 0.862
     ("zh_locallife_blind", 300, 0.84, 0.80),
-    # study and job groups (考研/考公, 留学, 程序员, 内推): read after the local-life lessons and NOT
-    # tuned on: F1 0.772 (P 0.755 / R 0.789; model 0.278); fee-charging 内推, overseas "高薪" jobs
-    # with a Telegram-style @handle and 证书挂靠 are its misses, members' own book sales its false alarms
-    ("zh_study_jobs_blind", 300, 0.75, 0.72),
+    # study and job groups (考研/考公, 留学, 程序员, 内推): read after the local-life lessons, first
+    # pass 0.772 (P 0.755 / R 0.789; model 0.278), then learnt from at the very end (fee-charging 内推,
+    # 证书挂靠, 免试入学, 联系@handle): 0.847; members' own book sales stay its false alarms
+    ("zh_study_jobs_blind", 300, 0.82, 0.75),
 ]
 
 

@@ -593,3 +593,17 @@ def test_uk_numbers_in_english_texts(text: str, present: str, absent: str) -> No
 )
 def test_local_life_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # paid referrals, rented-out certificates, a Latin handle "to contact"; a member's name is no handle
+        ("腾讯阿里美团内推渠道 包进面 付费服务 联系V：neitui_boss", "keyword:包进面", ""),
+        ("消防工程师证书挂靠 一年3万 要的速来 过期不候", "keyword:证书挂靠", ""),
+        ("海外公司招程序员 月薪4-6万 美金结算 联系@bc_hr", "contact:telegram", ""),
+        ("报名找@阿杰 截止周五", "", "contact:telegram"),
+    ],
+)
+def test_study_and_job_group_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

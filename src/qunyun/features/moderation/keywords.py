@@ -103,6 +103,8 @@ ZH_STRONG = [
  "vx在主页", "未认证者将被移出", "链接放评论区", "走个账", "转进来再转出去", "千粉号", "群控", "微信多开",
  "自动加好友", "链接见主页", "一刀999", "新区开服", "1v1视频", "真人在线", "luo聊", "截图找我领", "套出来", "互粉",
  "互关必回", "有关必回", "代练加", "代练私", "代练找我",
+ # paid referrals, certificates rented out, degrees without exams, "study now, pay later" (培训贷)
+ "证书挂靠", "付费内推", "包进面", "免试入学", "零首付入学", "不就业不收费", "降aigc",
  "原始股", "内部认购",
     # group chats: fake admins collecting data, leveraged stock accounts, betting tips, licence points
  "群主委托我", "配资", "加一下我微信", "原来的号被封", "感谢老师带我", "稳胆", "想跟的私", "真实可约", "消分",
@@ -188,6 +190,7 @@ ZH_MEDIUM = [
     # jobs that ask nothing (主播招聘/包就业), diet products, knock-offs, game accounts, piracy
     "包就业", "不露脸", "招主播", "线上主播", "新人扶持", "不节食", "减肥茶", "掉秤",
     "高仿", "同厂", "原单", "复刻", "a货", "初始号", "自抽号", "代练", "代肝", "支持中介", "代上分", "看头像", "壮阳",
+    "挂靠", "不用到岗", "保面试", "包毕业", "学费可分期", "有偿分享",
     "激活码", "秒发", "网盘链接", "度盘", "资源合集", "全套资源",
     # dating lures, fake official notices (补贴/认证/冻结), fake brand collaborations
     "寂寞", "约吗", "扫码关注", "验证身份", "已失效", "已冻结", "将被冻结", "将被注销", "立即认证",

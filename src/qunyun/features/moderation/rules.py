@@ -123,7 +123,8 @@ _RE_URL = re.compile(
 #: a Telegram handle given as a contact (TG: @abc_123, 飞机 @abc_123, telegram：@abc_123): the
 #: handle is found first (the pattern starts with the literal "@"), the words before it second
 _RE_AT_HANDLE = re.compile(r"@[a-z][a-z0-9_]{4,31}")
-_RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
+#: (联系@ph_work: a Latin handle to contact is a Telegram handle too; a member's Chinese nickname is not)
+_RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报|联系)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
