@@ -206,7 +206,7 @@ def test_trusted_members_are_never_moderated(db_url: str, feedback_csv: Path) ->
     b.settings.features["members"] = {"admins": ["qq:adm1"]}  # admins named in the members feature
     assert b.feed(message(SPAM, group_id="4001", user_id="adm1")) == []
     plugin = _plugin(b)
-    plugin.trusted.set("qq", "4001", ["kol2"])  # what the refresh job learns from the members feature
+    plugin.trusted.set("qq", "4001", {"kol2": "kol"})  # what the refresh job learns from the members feature
     assert b.feed(message(SPAM, group_id="4001", user_id="kol2")) == []
     assert b.feed(message(SPAM, group_id="4002", user_id="kol2"))  # a KOL of another group only
     assert b.feed(message(SPAM, group_id="4001", user_id="rando"))  # the same text from anyone else

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time as _time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,9 +129,6 @@ class TrustedCache:
         self._stamps: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
-    def get(self, platform: str, group_id: str) -> frozenset[str]:
-        return frozenset(self._roles.get((platform, group_id), ()))
-
     def role(self, platform: str, group_id: str, user_id: str) -> str | None:
         """The trusted role (``kol``, ``admin``) of a member, None when not trusted."""
         return self._roles.get((platform, group_id), {}).get(user_id)
@@ -141,11 +138,10 @@ class TrustedCache:
         stamp = self._stamps.get((platform, group_id))
         return stamp is not None and (max_age is None or _time.monotonic() - stamp <= max_age)
 
-    def set(self, platform: str, group_id: str, users: Iterable[str] | Mapping[str, str]) -> None:
-        """The trusted members of a group: ``{user: role}``, or user ids (role ``kol``)."""
-        roles = dict(users) if isinstance(users, Mapping) else dict.fromkeys(users, "kol")
+    def set(self, platform: str, group_id: str, roles: Mapping[str, str]) -> None:
+        """The trusted members of a group, ``{user: role}``."""
         with self._lock:
-            self._roles[(platform, group_id)] = roles
+            self._roles[(platform, group_id)] = dict(roles)
             self._stamps[(platform, group_id)] = _time.monotonic()
 
     def refresh(self, conn: Connection, settings: Settings, roles: Sequence[str] = TRUSTED_ROLES) -> int:

@@ -41,23 +41,11 @@ W_NOTICE = -2.5  # a transactional notice (取件码, 行程已结束, 验证码
 #: one fires, the detector does not let the model's "ham" outvote it (``detector.STRUCTURAL_FLOOR``)
 STRUCTURAL = frozenset(
     {
-        "promo:offer",
-        "promo:contact",
-        "phish:link",
-        "scam:payee",
-        "scam:authority",
-        "scam:refund",
-        "scam:paid_task",
-        "scam:recovery",
-        "scam:marketplace",
-        "promo:search",
-        "scam:impersonation",
-        "scam:romance",
-        "scam:code",
-        "scam:fee_first",
-        "sms:reply",
+        "promo:offer", "promo:contact", "promo:search", "phish:link", "scam:payee", "scam:authority",
+        "scam:refund", "scam:paid_task", "scam:recovery", "scam:marketplace", "scam:impersonation",
+        "scam:romance", "scam:code", "scam:fee_first", "sms:reply",
     }
-)
+)  # fmt: skip
 
 # --- patterns over the norm form -------------------------------------------------------------
 #: an income claim (the lure of 兼职/刷单/副业 ads)
