@@ -249,6 +249,12 @@ BLIND_SETS = [
     # pass 0.772 (P 0.755 / R 0.789; model 0.278), then learnt from at the very end (fee-charging 内推,
     # 证书挂靠, 免试入学, 联系@handle): 0.847; members' own book sales stay its false alarms
     ("zh_study_jobs_blind", 300, 0.82, 0.75),
+    # hold-out 6, written at the start of the seventh session (parents', car, pet, fitness, crypto,
+    # ACG, 业主, family and trading groups, short-video comments; 70 % ham, a sixth of it hard) and
+    # read before any lesson: first pass 0.901 (P 0.923 / R 0.880; model alone 0.281); after its
+    # lessons (想知道…私我 / …滴滴 lures, v芯 and V➕ handles, outgrown clothes and a buyer's budget,
+    # found things and adoptions, a warning's medium words counted once) 0.967
+    ("zh_holdout6_blind", 500, 0.94, 0.94),
 ]
 
 

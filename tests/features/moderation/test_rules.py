@@ -7,7 +7,7 @@ import pytest
 import segno
 
 from qunyun.features.moderation.config import ModerationConfig, SpamRulesConfig
-from qunyun.features.moderation.rules import RuleSet, decode_qr, qr_findings, rule_logit
+from qunyun.features.moderation.rules import Finding, RuleSet, decode_qr, qr_findings, rule_logit
 
 
 def codes(text: str, config: SpamRulesConfig | None = None) -> set[str]:
@@ -607,3 +607,42 @@ def test_local_life_lessons(text: str, present: str, absent: str) -> None:
 )
 def test_study_and_job_group_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # "DM me" after curiosity or a wish, 滴滴 closing an ad; a member's own sale and the taxi are not
+        ("这款面膜我用了一个月皮肤白了两个度，想知道牌子的私我", "keyword:找我", ""),
+        ("茅台原箱，价格美丽，需要的老板滴滴", "keyword:找我", ""),
+        ("澳洲打工度假签证，材料全包，三天出结果，滴滴", "keyword:找我", ""),
+        ("家里多了一台空气炸锅，九成新，要的私我", "", "keyword:找我"),
+        ("下雨了打不到车，刚叫了个滴滴", "", "keyword:找我"),
+        # 芯 for 信, V + a plus sign before the number
+        ("高仿表一比一 薇芯 watch_8866", "contact:wechat", ""),
+        ("美瞳批发 V❤➕ 一三九八八六六五五二一", "contact:phone", ""),
+        ("V+ 2846613907 拉你进群", "contact:wechat", ""),
+        ("升级到v2.1.3之后就闪退", "", "contact:wechat"),
+        # an admin keeping the group to talk; outgrown clothes, a buyer's budget, a found thing, adoption
+        ("群里理性讨论，别在群里喊单带节奏", "context:warning", ""),
+        ("宝宝穿小的羽绒服两件，打包40", "context:peers", ""),
+        ("收一个二手儿童自行车，预算两百左右", "context:peers", ""),
+        ("在操场捡到一个钥匙扣，失主联系我 13611112222", "context:notice", ""),
+        ("三只小奶狗找领养，要求科学喂养，不收费", "context:notice", ""),
+        # a spammer's "not a scam" is no warning, nor is a "mistaken report" of a Steam scam
+        ("日结兼职 在家就能做 不是骗子 感兴趣的加我", "", "context:warning"),
+        ("这个平台要我先交钱，是不是骗子", "context:warning", ""),
+        ("不好意思我误举报了你的号 你快去联系客服", "", "context:warning"),
+    ],
+)
+def test_holdout6_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+def test_a_warning_counts_its_medium_words_once() -> None:
+    """提醒一下，私聊说低价卖皮肤、代充点券的都是骗子: the scam's words, quoted to warn."""
+    words = [Finding("keyword:低价", 2.0, ""), Finding("keyword:代充", 2.0, ""), Finding("keyword:私聊", 1.0, "")]
+    plain = rule_logit(words)
+    warned = rule_logit([*words, Finding("context:warning", -3.0, "骗子")])
+    assert plain == pytest.approx(4.0)
+    assert warned == pytest.approx(2.0 - 3.0)

@@ -68,7 +68,8 @@ ZH_STRONG = [
     "手机可做", "手机即可做", "在家可做", "永久激活",
     # social-platform lures (引流): the goods come by private message, the link sits on a profile
     # or in a second account (加主播小号), the comment section is told to leave a mark (留个1)
-    "私信发你", "私信获取", "私信领取", "私信免费领", "不信就私", "链接放我主页", "链接在我主页", "链接在主页",
+    "私信发你", "私信获取", "私信领取", "私信免费领", "不信就私", "链接放我主页", "链接放我笔记",
+    "链接在我主页", "链接在主页",
     "群号在我置顶", "加主播小号", "加助理小号", "小号下单", "评论区留个", "留个1", "扣个666",
     # exam fraud, quack cures, loans without checks (代考/祖传秘方/不看征信), paid posting (素人铺量)
     "代考", "替考", "出答案", "祖传秘方", "一个疗程", "男士福音", "不看征信", "不查征信", "不查负债",
@@ -117,6 +118,8 @@ ZH_STRONG = [
     "免息借款", "不好喝不要钱",
     # community-group ads: pinyin-mixed loans, health scams for the elderly, dating groups, returns
     "dai款", "li息", "私me", "免费试睡", "单身交友", "保本保息", "关注就送", "代开各类", "想看图的加我", "追回损失",
+    # hold-out 6 (many community kinds): escorts chosen by photo, Putian fakes, sure-fire visas
+    "照片选人", "发照片选", "一手货源", "百分百出签", "包出签", "淘宝老号",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -208,6 +211,11 @@ ZH_MEDIUM = [
     "很投缘", "想找个哥哥", "加个v聊", "找个人聊聊天",
     # game-cheat sellers' lines in every game community (防封, 绕过检测, 不跑路; 开纪 is 开挂 disguised)
     "防封", "绕过检测", "稳定不封", "不跑路", "开纪",
+    # hold-out 6: links and files by private message, giveaways that collect numbers, rebates,
+    # home "massage", wholesale liquor, fake class fees, account sales, "secret method" lures
+    "链接私发", "私发链接", "需要的扣", "留邮箱", "留下邮箱", "留下手机号", "评论区留手机号", "返点",
+    "上门按摩", "年轻技师", "量大可谈", "二维码缴费", "扫码缴费", "不用面签", "顶帖送", "天出单",
+    "不便公开", "信誉号",
 ]  # fmt: skip
 
 ZH_WEAK = [
@@ -220,7 +228,7 @@ ZH_WEAK = [
     "划算", "半价", "查重", "捧场", "包邮", "充值", "价格好说", "有惊喜",
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
     "网课", "脚本", "终身", "闲鱼价", "埋伏", "回电", "押题", "急售", "年化", "费率", "迪拜", "测试员",
-    "冲榜", "我是卖", "外汇",
+    "冲榜", "我是卖", "外汇", "支持验货", "批发价", "专享价",
  "带飞", "辅助",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",

@@ -73,7 +73,8 @@ _RE_V_HANDLE = re.compile(r"v[^\w\s:：=]{0,2}[ \t]*(?:[:：=]|搜)[ \t]*([a-z][
 _RE_WEI_HANDLE = re.compile(r"微(?:[ \t:：]|[^\w\s])+(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
-    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步)搜?"
+    r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步"
+    r"|v芯|威芯|薇芯)搜?"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);
@@ -85,7 +86,7 @@ _RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,3
 #: a pointing emoji between: 进群👉68029431)
 _RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
-    r"|私信|戳|滴滴|(?<![a-z0-9])dd)"
+    r"|私信|戳|滴滴|(?<![a-z0-9])dd|(?<![a-z0-9])v[^\w\s]{0,2}[ \t]*[+加])"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=👉💬➡→]?[ \t]*$"
 )
 _RE_DIGITS = re.compile(r"[0-9]{5,}")
@@ -360,8 +361,11 @@ class RuleSet:
                     out[i].append(Finding("sms:shortcode", W_SHORTCODE, ctx[-20:] + digits))
                     continue
             before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
-            if before and _RE_QQ_CTX.search(before):
-                out[i].append(Finding("contact:qq", W_CONTACT, before.strip() + digits))
+            ctx_m = _RE_QQ_CTX.search(before) if before else None
+            if ctx_m is not None:
+                # V + a number (V❤➕ 1885…) is a WeChat ID; everything else here a QQ number
+                code = "contact:wechat" if ctx_m.group(0).startswith("v") else "contact:qq"
+                out[i].append(Finding(code, W_CONTACT, before.strip() + digits))
         hinted = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_URL_HINT.finditer(norm)}
         for m in _RE_DOT_TLD.finditer(norm):
             k = m.start()
@@ -506,7 +510,9 @@ def rule_logit(findings: Sequence[Finding]) -> float:
                 has_contact = True
             total += f.weight
     # one weak word is ordinary chat (价格, 活动); only the second and later ones count
-    total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, MEDIUM_CAP)
+    # ... and their medium words count once (提醒一下，私聊说低价卖皮肤、代充点券的都是骗子: three of them)
+    medium_cap = kw.MEDIUM if "context:warning" in codes else MEDIUM_CAP
+    total += min(max(weak - kw.WEAK, 0.0), WEAK_CAP) + min(medium, medium_cap)
     # a handle (WeChat/QQ/invite) with any sales word; a phone number needs a real solicitation
     # (not in a transactional notice: a courier's 联系电话 is how to reach him, not a sales pitch)
     noticed = not codes.isdisjoint(_NOTICED)

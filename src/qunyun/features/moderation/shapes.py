@@ -71,7 +71,7 @@ _RE_WARNING = re.compile(
     r"|禁止发|禁止广告|严禁发|严禁广告|不得发|违者"
     # complaints about spam and questions about a scheme: the member talks *about* the ad
     r"|全是广告|都是广告|打广告|广告打得|营销号|是托|传销|骚扰|差点就信|差点信了|大家小心|能不能管管|管管吧"
-    r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|举报了"
+    r"|烦死了|求助|靠谱吗|该信吗|可信吗|是真的吗|直接划走|果断拒绝|割韭菜|智商税|已举报|(?<!误)举报了"
     r"|千万别碰|别碰|违法的|是违法|要谨慎|千万别去|别信|你们也小心|小心点|要小心|禁止|截图了|谁发谁|别转账|都是假的|是假的|自称|没这回事|直接挂了"
     # ... and saying what they do *not* do (不用加微信, 平台有保障, 群里只聊天不卖东西)
     r"|不加微信|不用加微信|不会让你(?:交|付|转|先|们|加)|平台有保障|压根没|引流号|不卖东西|那个广告|广告说|楼上那个|不要随便|不会以任何理由"
@@ -93,10 +93,12 @@ _RE_WARNING = re.compile(
     # (点我头像有惊喜——惊喜就是我长得丑); the sixth session's game, commerce and Weibo/Zhihu sets
     r"|杀猪盘|这套话术|话术都|二次诈骗|破绽|中招|软广|抽奖号|查得很严|想问下|想问一下|一律不要|服了"
     r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑|没理他|没理她|我没理"
+    # admins keeping the group to talk (别在群里喊单, 理性讨论); hold-out 6
+    r"|别在群里|理性讨论"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
-_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告")
+_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|(?<!是)不是骗子|(?<!是)不是骗人")
 
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
@@ -110,8 +112,13 @@ _QUOTE_VERBS = (
 #: "想赚钱的来，不想的划走", "加我说一下就行" (an offer of help — 有需要帮忙的可以找我 — is not one)
 #: (found by the rarer tail — 找我, 划走 … — and the head before it checked in code: led by 有/想/要,
 #: which start a tenth of all Chinese words, the pattern was tried at every such position)
-_RE_ASK_TAIL = re.compile(r"找我|加我说一下|划走|别问|勿扰|别来")
+_RE_ASK_TAIL = re.compile(r"找我|加我说一下|划走|别问|勿扰|别来|私我|滴滴")
 _RE_ASK_NEED = re.compile(r"(?:有需要|想学|想赚钱|想要|要资源)[^\x00,。!?]{0,12}?的(?:可以)?(?:来)?$")
+#: ... or "DM me" after a reader's curiosity (想知道是啥的私我, 想了解私我: the product is kept hidden),
+#: 滴滴 after any wish (需要的老板滴滴), or 滴滴 alone closing a message after a comma (…百分百出签，滴滴);
+#: members selling their own things write 要的私我 (not matched), and 滴滴 the taxi is 打/叫/坐 滴滴
+_RE_ASK_CURIOUS = re.compile(r"(?:想知道|想了解)[^\x00,。!?]{0,10}$")
+_RE_ASK_DM = re.compile(r"(?:想知道|想了解|想要|要的|需要|感兴趣|想学|想入|想做|想试)[^\x00,。!?]{0,10}$")
 _RE_ASK_HEAD = re.compile(r"的来[, ]?不[^\x00,。!?]{0,3}的$")
 _HELP = ("帮忙", "帮助", "问题")
 W_ASK_ME = 2.0
@@ -147,6 +154,8 @@ _RE_NOTICE = re.compile(
     r"|院办|校医院|教务处|研究生院|学工办|就业指导中心|图书馆通知"
     # a lost pet or relative, a found dog (走失, 寻主): the phone number is how to bring it back
     r"|走失|寻主|寻狗|寻猫|寻人启事|捡到一只"
+    # ... a found thing, an adoption (领养问卷): the number is how to give it back or take it home
+    r"|捡到一个|捡到了|领养"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -211,6 +220,8 @@ _RE_PEERS = re.compile(
     r"|吃灰|年会抽的|家里有了|白送|给个邮费|没时间玩|穿过一两次|水群|找管理|聚餐|群主抽奖|留地址"
     # an admin pointing to the group's own places (备用群, 群号在群公告里)
     r"|备用群|群公告|公告里|见公告|放公告"
+    # a family's outgrown or spare things and a buyer's budget (穿小的, 自己来拿, 预算三百以内, 限本小区)
+    r"|穿小|自己来拿|出闲置|盒子有点|预算|本小区"
 )
 
 #: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
@@ -379,6 +390,11 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
         lo = max(norm_starts[i], k - 20)
         if tail == "加我说一下":
             start: int | None = k
+        elif tail in ("私我", "滴滴"):
+            head = (_RE_ASK_DM if tail == "滴滴" else _RE_ASK_CURIOUS).search(norm, lo, k)
+            start = None if head is None else head.start()
+            if start is None and tail == "滴滴" and norm[k - 1 : k] == "," and norm[m.end() : m.end() + 1] in ("", SEP):
+                start = k - 1
         else:
             head = (_RE_ASK_NEED if tail == "找我" else _RE_ASK_HEAD).search(norm, lo, k)
             start = None if head is None else head.start()
