@@ -349,7 +349,8 @@ _RE_MONEY_ASK = re.compile(
 )
 _RE_URGENT = re.compile(r"急|别告诉|别跟|先别|不方便接|马上|住院|出事|派出所|千万别|声张")
 #: - an endearment and an investment platform in one message (杀猪盘: 亲爱的…平台今天开放充值)
-_RE_ENDEAR = re.compile(r"亲爱的|宝贝|(?<!我)老婆|(?<!我)老公")  # 我老公搞二手车的: a husband, not an endearment
+#: (我老公搞二手车的 is a husband, not an endearment: the 我 is checked in :func:`_endearments`)
+_RE_ENDEAR = re.compile(r"亲爱的|宝贝|老婆|老公")
 _RE_PLATFORM = re.compile(r"平台|充值|收益|提现|提出来|保证金|赚了|翻倍|老师|看盘|信号|行情")
 #: - the verification code someone "sent by mistake" (验证码发错了，告诉我)
 _RE_CODE_THEFT = re.compile(
@@ -449,6 +450,15 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
             out[i] = without(out[i], "context:warning")
             out[i].append(Finding("scam:recovery", W_PAYEE, ""))
     return out
+
+
+def _endearments(norm: str, norm_starts: list[int]) -> set[int]:
+    """Messages with an endearment: 亲爱的, 宝贝, 老婆/老公 but not 我老婆/我老公."""
+    return {
+        bisect_right(norm_starts, m.start()) - 1
+        for m in _RE_ENDEAR.finditer(norm)
+        if not (m.group(0).startswith("老") and norm[m.start() - 1 : m.start()] == "我")
+    }
 
 
 def _separators(norm: str, norm_starts: list[int]) -> dict[int, int]:
@@ -600,10 +610,10 @@ def _scams(
             out[i] = without(out[i], "context:notice")  # 已付款，请查收…: dressed as the platform's notice
             out[i].append(Finding("scam:marketplace", W_PAYEE, ""))
     for code, first, rest in (
-        ("scam:impersonation", _RE_IMPERSONATE, (_RE_MONEY_ASK, _RE_URGENT)),
-        ("scam:romance", _RE_ENDEAR, (_RE_PLATFORM,)),
+        ("scam:impersonation", _hits(_RE_IMPERSONATE, norm, norm_starts), (_RE_MONEY_ASK, _RE_URGENT)),
+        ("scam:romance", _endearments(norm, norm_starts), (_RE_PLATFORM,)),
     ):
-        for i in sorted(_hits(first, norm, norm_starts) - news):
+        for i in sorted(first - news):
             lo, hi = bounds(norm, norm_starts, i)
             if all(pattern.search(norm, lo, hi) is not None for pattern in rest):
                 out[i].append(Finding(code, W_DM_SCAM, ""))
