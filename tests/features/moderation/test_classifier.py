@@ -255,6 +255,17 @@ BLIND_SETS = [
     # lessons (想知道…私我 / …滴滴 lures, v芯 and V➕ handles, outgrown clothes and a buyer's budget,
     # found things and adoptions, a warning's medium words counted once) 0.967
     ("zh_holdout6_blind", 500, 0.94, 0.94),
+    # family, elderly, investing and small-business groups (保健品 会场, 荐股 shills, 养老 schemes, chain
+    # messages, relatives on a borrowed phone, truck loads with an information fee; a bank's own risk
+    # statements, load boards): first pass 0.843 (P 0.861 / R 0.825; model alone 0.219), read after
+    # hold-out 6's lessons; after its own 0.951
+    ("zh_family_finance_blind", 400, 0.93, 0.90),
+    # Traditional Chinese of Taiwan and Hong Kong (LINE groups, Facebook 社團, PTT/Dcard, WhatsApp;
+    # 加賴 and LINE IDs, 飆股 teachers, the 分期 scam, 外送茶, money mules; 面交/交收 sales, landlords,
+    # teachers' LINE IDs): first pass 0.739 (P 0.857 / R 0.650; model alone 0.158), read together
+    # with the family set; after its lessons 0.940 — a teacher's or a landlord's own LINE/WhatsApp
+    # stays flagged, as a WeChat ID does
+    ("zh_trad_blind", 400, 0.92, 0.88),
 ]
 
 

@@ -670,3 +670,45 @@ def test_no_batch_pattern_branch_starts_with_an_assertion() -> None:
             if first and first[0][0] in (sre_c.ASSERT, sre_c.ASSERT_NOT):
                 offenders.append(name)
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # family and investing groups: fees first for loads, a relative on a borrowed phone, chain messages
+        ("北京到天津有货，先交100信息费，交了马上给你派单", "scam:fee_first", ""),
+        ("二姨，我手机坏了借同事的号，先借我一下三千块，急用", "scam:impersonation", ""),
+        ("转发这条到八个群，好运连连", "chain:forward", ""),
+        ("我妈又转发“转发到五个群就能领红包”的消息，说了也不听", "context:warning", ""),
+        # a bank's own risk statement, a load board, a residents' committee
+        ("理财非存款，产品有风险，投资须谨慎", "context:warning", ""),
+        ("回程车，成都到重庆，今晚能走", "context:peers", ""),
+        ("【社区通知】周三下午停车场划线，请挪车", "context:notice", ""),
+    ],
+)
+def test_family_and_investing_group_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # Traditional Chinese (Taiwan, Hong Kong): LINE as 賴, LINE IDs, the ID emoji, WhatsApp numbers
+        ("投資群組免費進 加賴領取", "keyword:加赖", ""),
+        ("老師的Ｌｉｎｅ：ｓｔｏｃｋ８８", "contact:line", ""),
+        ("🆔 winwin88 今晚公開", "contact:line", ""),
+        ("今晚貼士 WhatsApp 9 1 2 3 4 5 6 7", "contact:whatsapp", ""),
+        ("有事打給我 0933-222-111", "contact:phone", ""),
+        ("the error is on line 123456 of the log", "", "contact:line"),
+        ("I will be online2day", "", "contact:line"),
+        # the 分期 scam asks for the official LINE; a mule is paid to lend an account
+        ("您的訂單被誤設為分期付款，請加官方LINE解除", "keyword:误设为", ""),
+        ("出租銀行帳戶 每月三萬", "keyword:出租银行帐户", ""),
+        # own things handed over in person or by the 7-11 parcel service
+        ("二手嬰兒車 1500 板橋面交", "context:peers", ""),
+        # a link with its dot spelt out
+        ("t點me/abc 進群", "url:obfuscated", ""),
+    ],
+)
+def test_traditional_chinese_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

@@ -96,7 +96,7 @@ ZH_STRONG = [
     # SMS-code services, seed-phrase theft, escorts, pump groups, account kits (四件套)
     "高价收u", "黑u", "洗u", "u换现金", "现金交割", "成功后再收费", "助记词发给我", "同步助记词", "帮我们收款",
     "收点货款",
-    "过流水", "账户借我", "跑分", "卡农", "外围", "全国可约", "商务模特", "不走银行", "四件套", "灰产", "拉盘",
+    "过流水", "账户借我", "卡农", "外围投注", "外围赛", "全国可约", "商务模特", "不走银行", "四件套", "灰产", "拉盘",
     "喊单", "包机票",
     # the realistic-register set: brothels as tea, betting tips, bulk SMS, cheats, account farms, escorts
  "品茶约会", "高端会所", "上期全红", "要跟的私", "充多少送多少", "短信群发", "扫码申领", "有护照", "透视自瞄",
@@ -120,6 +120,13 @@ ZH_STRONG = [
     "dai款", "li息", "私me", "免费试睡", "单身交友", "保本保息", "关注就送", "代开各类", "想看图的加我", "追回损失",
     # hold-out 6 (many community kinds): escorts chosen by photo, Putian fakes, sure-fire visas
     "照片选人", "发照片选", "一手货源", "百分百出签", "包出签", "淘宝老号",
+    # family and investing groups: chain messages, "tips" to collect, fake fee re-collection
+    "不转不是", "是中国人就转", "明日金股", "私信我领", "加我威", "原缴费作废",
+    # Taiwan and Hong Kong (繁體, read simplified): LINE as 赖, stock "teachers", the 分期 scam, escorts
+    # as tea, loans without a credit check, money mules paid to "lend" an account
+    "加赖", "加我赖", "赖id", "加line", "加我line", "加个line", "飙股", "威而钢", "犀利士", "隐密出货",
+    "免联征", "作业疏失", "解除分期", "海关没收", "本地妹", "外送茶", "借钱找我", "征币商", "出租银行帐户",
+    "出租银行账户", "首存送",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -216,6 +223,18 @@ ZH_MEDIUM = [
     "链接私发", "私发链接", "需要的扣", "留邮箱", "留下邮箱", "留下手机号", "评论区留手机号", "返点",
     "上门按摩", "年轻技师", "量大可谈", "二维码缴费", "扫码缴费", "不用面签", "顶帖送", "天出单",
     "不便公开", "信誉号",
+    # family and investing groups: 会场 gifts, auction-appraisal scams, shills of a "teacher",
+    # pensions that pay monthly, ETC and vote phishing, 医保卡 spending, miracle cures
+    "送挂面", "送按摩椅", "量血压送", "扫码送", "扫描下方二维码", "高价上拍", "鉴定费", "好项目", "想带带",
+    "带你上车", "翻倍不是梦", "点赞一次", "金股", "发1领", "本金随时", "领试用装", "速领", "从没亏过",
+    "从来没亏过", "按老师说的", "排毒", "重新缴纳", "扫以下二维码", "刷医保卡", "要清零了", "外面买不到",
+    "微信授权",
+    # Taiwan and Hong Kong: DMs for the price, tips and sure wins, fast loans, replicas, diet jabs
+    "赖我", "私讯报价", "私讯下单", "意者私", "有兴趣私", "先汇款", "明牌", "包中", "老虎机", "爆分", "隐密包装",
+    "免保人", "当天拨款", "信用瑕疵", "免留车", "币商", "减肥针", "不用处方", "顶级原单", "现场挑", "女大生",
+    "诚意的加", "误设为", "解除设定", "连续扣款", "即可领奖", "幸运粉丝", "直播班", "分析师的助理", "老师的助理",
+    "想学的留言", "ig简介", "月报酬", "月息", "躺着领", "天回本", "报了一支", "公开一档", "送一档", "翻倍的股票",
+    "老师操作", "义务教学", "购买方式", "出金", "怎么开户", "烟弹", "看价目表", "证照", "快速出件", "跑分",
 ]  # fmt: skip
 
 ZH_WEAK = [
@@ -228,7 +247,7 @@ ZH_WEAK = [
     "划算", "半价", "查重", "捧场", "包邮", "充值", "价格好说", "有惊喜",
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
     "网课", "脚本", "终身", "闲鱼价", "埋伏", "回电", "押题", "急售", "年化", "费率", "迪拜", "测试员",
-    "冲榜", "我是卖", "外汇", "支持验货", "批发价", "专享价",
+    "冲榜", "我是卖", "外汇", "支持验货", "批发价", "专享价", "拨款", "贴士", "正妹",
  "带飞", "辅助",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",

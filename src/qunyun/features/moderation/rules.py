@@ -80,13 +80,20 @@ _RE_WECHAT_COMPACT = re.compile(
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);
 #: not looked for in Latin text, where "wxpython3" is a word
 _RE_WX_COMPACT_CJK = re.compile(r"(?:wx|vx)搜?(?=[a-z0-9_-]*\d)[a-z0-9][a-z0-9_-]{5,19}")
+#: a LINE ID in a Chinese text (Taiwan and Hong Kong write 加賴 for "add me on LINE"): on the compact
+#: form, ``line`` or 赖 right before an ID holding a digit (Ｌ ｉ ｎ ｅ：ｍｉｎａ＿７７ → linemina77); a
+#: Latin word ending in line (online, deadline) is not one
+_RE_LINE_COMPACT_CJK = re.compile(r"(?<![a-z])(?:line|赖)(?:id)?(?=[a-z0-9]*\d)[a-z0-9]{4,20}")
+#: ... or after the ID emoji (🆔 gain520), which the compact form drops
+_RE_ID_EMOJI = re.compile(r"🆔[ \t:：]*@?[a-z][a-z0-9_]{3,19}")
 #: a spaced-out Telegram handle in a Chinese text (T G ：@ziyuan_8899 → tgziyuan8899)
 _RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,31}")
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…; a colon or
 #: a pointing emoji between: 进群👉68029431)
 _RE_QQ_CTX = re.compile(
     r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
-    r"|私信|戳|滴滴|(?<![a-z0-9])dd|(?<![a-z0-9])v[^\w\s]{0,2}[ \t]*[+加])"
+    r"|私信|戳|滴滴|(?<![a-z0-9])dd|(?<![a-z0-9])v[^\w\s]{0,2}[ \t]*[+加]"
+    r"|(?<![a-z])whatsapp|(?<![a-z])line|赖)"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=👉💬➡→]?[ \t]*$"
 )
 _RE_DIGITS = re.compile(r"[0-9]{5,}")
@@ -103,7 +110,7 @@ _TLDS = (
 _RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
 #: links spaced out to dodge filters (``abc. top``, ``abc .top``, ``abc。com``, ``abc点cn``); the
 #: pattern starts at the dot (a small character set, so ``re`` skips ahead), the rest is checked in code
-_RE_DOT_TLD = re.compile(r"[.。点] *(?:com|cn|net|top|xyz|vip|shop|cc|store)(?![a-z0-9])")
+_RE_DOT_TLD = re.compile(r"[.。点] *(?:com|cn|net|top|xyz|vip|shop|cc|store|ly|me)(?![a-z0-9])")
 #: links written so that filters miss them: ``http:abc`` (no //), ``abc. top``, ``abc点com``, ``wwwabc``.
 #: Each pattern starts with a literal or a small set so ``re`` can skip ahead; the rest is checked in code.
 _RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]")
@@ -285,6 +292,10 @@ class RuleSet:
                     i = wide[bisect_right(sub_starts, wx.start()) - 1]
                     if not has_code(out[i], "contact:wechat"):
                         out[i].append(Finding("contact:wechat", W_WECHAT, wx.group(0)))
+                for ln in _RE_LINE_COMPACT_CJK.finditer(sub):
+                    i = wide[bisect_right(sub_starts, ln.start()) - 1]
+                    if not has_code(out[i], "contact:line"):
+                        out[i].append(Finding("contact:line", W_WECHAT, ln.group(0)))
                 for tg in _RE_TG_COMPACT_CJK.finditer(sub):
                     i = wide[bisect_right(sub_starts, tg.start()) - 1]
                     if not has_code(out[i], "contact:telegram"):
@@ -320,6 +331,10 @@ class RuleSet:
                 continue
             i = bisect_right(norm_starts, m.start()) - 1
             out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
+        for m in _RE_ID_EMOJI.finditer(norm):
+            i = bisect_right(norm_starts, m.start()) - 1
+            if not has_code(out[i], "contact:line"):
+                out[i].append(Finding("contact:line", W_WECHAT, m.group(0)))
         for m in _RE_WEI_HANDLE.finditer(norm):
             k = m.start()
             if k > 0 and CJK.match(norm, k - 1) is not None:
@@ -343,6 +358,10 @@ class RuleSet:
                 if not (k >= 2 and norm[k - 1].isascii() and norm[k - 1].isalpha() and norm[k - 2].isdigit()):
                     out[i].append(Finding("contact:phone", W_PHONE, digits))
                 continue  # a mobile number, not a QQ number
+            if len(digits) == 10 and digits[:2] == "09" and not _ascii_around(norm, m.start()):
+                # a Taiwanese mobile (0912-345-678) in a Chinese text
+                out[i].append(Finding("contact:phone", W_PHONE, digits))
+                continue
             if len(digits) == 11 and digits[0] == "0" and digits[1] in "89":
                 # UK premium-rate (09…) and non-geographic (084…, 087…) numbers: in the SMS
                 # train set 105 and 138 spam messages, no ham; also a landline with an 08xx/09xx
@@ -363,9 +382,10 @@ class RuleSet:
             before = norm[max(norm_starts[i], m.start() - 12) : m.start()]
             ctx_m = _RE_QQ_CTX.search(before) if before else None
             if ctx_m is not None:
-                # V + a number (V❤➕ 1885…) is a WeChat ID; everything else here a QQ number
-                code = "contact:wechat" if ctx_m.group(0).startswith("v") else "contact:qq"
-                out[i].append(Finding(code, W_CONTACT, before.strip() + digits))
+                code = _number_contact(ctx_m.group(0))
+                # "line 12345" in an English text is a line of a file, not a LINE ID
+                if code != "contact:line" or not _ascii_around(norm, m.start()):
+                    out[i].append(Finding(code, W_CONTACT, before.strip() + digits))
         hinted = {bisect_right(norm_starts, m.start()) - 1 for m in _RE_URL_HINT.finditer(norm)}
         for m in _RE_DOT_TLD.finditer(norm):
             k = m.start()
@@ -464,6 +484,18 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 _WARNED = frozenset({"context:warning", "context:news", "context:notice", "context:forum"})
 _NOTICED = frozenset({"context:notice", "context:referral", "context:peers", "context:forum"})
 _PEERS = frozenset({"context:peers", "context:forum"})
+
+
+def _number_contact(context: str) -> str:
+    """The contact code of a number by the word before it: V + a number (V❤➕ 1885…) is a WeChat
+    ID, WhatsApp and LINE (赖) numbers are theirs, everything else a QQ number."""
+    if context.startswith("v"):
+        return "contact:wechat"
+    if context.startswith("whatsapp"):
+        return "contact:whatsapp"
+    if context.startswith(("line", "赖")):
+        return "contact:line"
+    return "contact:qq"
 
 
 def _ascii_around(text: str, k: int, width: int = 24) -> bool:

@@ -43,7 +43,7 @@ STRUCTURAL = frozenset(
     {
         "promo:offer", "promo:contact", "promo:search", "phish:link", "scam:payee", "scam:authority",
         "scam:refund", "scam:paid_task", "scam:recovery", "scam:marketplace", "scam:impersonation",
-        "scam:romance", "scam:code", "scam:fee_first", "sms:reply",
+        "scam:romance", "scam:code", "scam:fee_first", "sms:reply", "chain:forward",
     }
 )  # fmt: skip
 
@@ -95,6 +95,8 @@ _RE_WARNING = re.compile(
     r"|不以任何形式|不欢迎|惊喜就是|毕生所学|直接挂断|请挂断|还有人信|还信啊|这梗|挺坑|没理他|没理她|我没理"
     # admins keeping the group to talk (别在群里喊单, 理性讨论); hold-out 6
     r"|别在群里|理性讨论"
+    # ... a bank's or a broker's own risk statements, "borrowing on WeChat is not me" (family set)
+    r"|别乱点|须谨慎|需谨慎|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
@@ -108,7 +110,7 @@ _RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算�
 _RE_QUOTE_OPEN = re.compile('["“「『]')
 _QUOTE_VERBS = (
     "写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫",
-    "都是", "全是", "那些", "以为",
+    "都是", "全是", "那些", "以为", "转发",
 )  # fmt: skip
 #: a comment-section seller with no handle: "有需要考公资料的可以找我", "想学的来找我", "懂的来，不懂的别问",
 #: "想赚钱的来，不想的划走", "加我说一下就行" (an offer of help — 有需要帮忙的可以找我 — is not one)
@@ -158,6 +160,8 @@ _RE_NOTICE = re.compile(
     r"|走失|寻主|寻狗|寻猫|寻人启事|捡到一只"
     # ... a found thing, an adoption (领养问卷): the number is how to give it back or take it home
     r"|捡到一个|捡到了|领养"
+    # ... a residents' committee's own notice (社区通知, 居委会)
+    r"|社区通知|居委会"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -213,7 +217,7 @@ _DIGIT_X = frozenset("0123456789x")
 _RE_PEERS = re.compile(
     r"各位同学|同学们|各位校友|各位老师|各位同门|师弟|师妹|师兄|师姐|同门|课题组|实验室|室友|宿舍|学生会|研究生会"
     r"|团委|社团|组会|老乡|我们班|班费|多退少补|老板让我|年买的|月买的|骑了|划痕|带不走|用不了了|不议价|小刀|站内信"
-    r"|邮件列表|学长|学姐|学弟|学妹|考完了|用了一年|原价转|去不了|自用|个人闲置|群主自费"
+    r"|邮件列表|学长|学姐|学弟|学妹|考完了|用了一年|原价转|去不了|自用的|自用闲置|本人自用|自己闲置|个人闲置|群主自费"
     r"|接龙|团长|班长|邻居|自家闲置|自提|自取|闲置的|群友优先|车友会|跑团|中介勿扰|义卖|善款|自愿捐|公示"
     r"|改备注|群名片|aa制|场地费|买错|用过几次|自己来搬|自己搬|我家上个月|我私发你"
     # overseas students' own things and real job referrals (毕业回国, 转租, 内推, 领英)
@@ -224,6 +228,10 @@ _RE_PEERS = re.compile(
     r"|备用群|群公告|公告里|见公告|放公告"
     # a family's outgrown or spare things and a buyer's budget (穿小的, 自己来拿, 预算三百以内, 限本小区)
     r"|穿小|自己来拿|出闲置|盒子有点|预算|本小区"
+    # a load board: drivers and shippers trade loads with a phone number (找车, 能装, 回程车)
+    r"|找车:|厢车|装货|卸货|回程车"
+    # Taiwan and Hong Kong second-hand sales: meet to hand over (面交, 交收), the 7-11 parcel service
+    r"|面交|交收|卖货便|用咗"
 )
 
 #: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
@@ -261,7 +269,7 @@ _RE_PHISH_HOOK = re.compile(
     r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回|助记词|永久封禁|违规|存在风险|限制收款"
 )
 
-_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步|完成")
+_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步|完成|速点|授权")
 
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
@@ -302,6 +310,8 @@ _RE_REFUND_ACT = re.compile(
     r"|屏幕共享|会议软件"
     # ... a loan app to open to "refund through", screenshots of the wallet, the code received, a payee
     r"|配合操作|配合一下|开通微粒贷|开通了微粒贷|开通借呗|开通了借呗|零钱截图|余额截图|收到的验证码|转账到这个|支付宝账号"
+    # ... Taiwan's 分期 scam: "add the official LINE" to cancel the instalments
+    r"|官方line|客服line|加line|加入官方"
 )
 
 #: second-hand marketplace scams (闲鱼/转转 买家诈骗): the "buyer" has paid, and the seller must click a
@@ -340,11 +350,11 @@ _RE_NARRATIVE = re.compile(r"还好|差点|之前有个|上网查")
 #: - someone you know (or your boss) asks for money, urgently or secretly (熟人/领导借钱)
 _RE_IMPERSONATE = re.compile(
     r"我是你|我是您|换号了|换了号|新号码|私人微信|我是.{1,4}的同学|我是.{1,2}总|我是.{1,2}局"
-    r"|哥,|姐,|爸,|妈,|舅舅|叔叔您好|阿姨您好|在外地"
+    r"|哥,|姐,|爸,|妈,|舅舅|叔叔您好|阿姨您好|在外地|手机摔坏|手机坏了|借同事的|借朋友的手机"
 )
 _RE_MONEY_ASK = re.compile(
     r"转我|转给我|先转|给我转|转一笔|打给我|借[0-9一二两三四五六七八九十几百千万]|找我一趟|来我办公室|来公司找我"
-    r"|有笔款|一笔款"
+    r"|有笔款|一笔款|先借我|借我一下"
     r"|交[^\x00，。,]{0,6}?(?:押金|保释金|手术费|医药费|罚款)"
 )
 _RE_URGENT = re.compile(r"急|别告诉|别跟|先别|不方便接|马上|住院|出事|派出所|千万别|声张")
@@ -357,11 +367,18 @@ _RE_CODE_THEFT = re.compile(
     r"验证码[^\x00]{0,24}?(?:告诉我|发给我|发我|报给我|念给我)|六位数字告诉我|那串数字告诉我|数字告诉我"
 )
 #: - a fee before the job, the date, the payout or the unfreezing (先交押金/入会费/认证费/保证金)
-_RE_FEE = re.compile(r"押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金|购买培训课程")
+_RE_FEE = re.compile(r"押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金|购买培训课程|信息费|税金")
 #: ... paid first: 交/缴纳 within a few characters before the fee (the fee nouns are the rarer
 #: literals, so they lead the batch pass)
 _RE_FEE_PAID = re.compile(r"(?:交|缴纳)[^\x00，。,]{0,6}$")
-_RE_FEE_CTX = re.compile(r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真")
+_RE_FEE_CTX = re.compile(
+    r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真|派单|货主|奖金|领奖"
+)
+
+#: chain messages (转发这条消息到三个群…): forwarding is what they ask for (不转不是中国人 is a keyword:
+#: a branch led by 不, one of the commonest characters, would cost the pass its skip-ahead)
+_RE_CHAIN = re.compile(r"转发[^\x00,。!?]{0,8}?[0-9一二两三四五六七八九十几]+个群")
+W_CHAIN = 2.5
 
 #: an 11-character number masked as x (anonymized corpora write 13812345678 as xxxxxxxxxxx)
 _RE_MASKED_PHONE = re.compile(r"xxxxxxxxxxx(?!x)")  # a literal: 20x faster than x{11}
@@ -408,6 +425,7 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     peers = _mark(_RE_PEERS, "context:peers", W_PEERS, norm, norm_starts, out)
     peers |= _mark(_RE_FORUM, "context:forum", W_FORUM, norm, norm_starts, out)
     _mark(_RE_SEARCH_AD, "promo:search", W_SEARCH_AD, norm, norm_starts, out)
+    _mark(_RE_CHAIN, "chain:forward", W_CHAIN, norm, norm_starts, out)
     _promotions(norm, norm_starts, out, news | notices | peers)
     _quiet_ads(norm, norm_starts, out, news | peers)
     for i in sorted(news):
