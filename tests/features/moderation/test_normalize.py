@@ -44,3 +44,24 @@ def test_batch_keeps_alignment() -> None:
     assert norm.split(SEP) == [normalize(t) for t in texts]
     assert comp.split(SEP) == [compact(normalize(t)) for t in texts]
     assert len(norm.split(SEP)) == len(texts)
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        # Latin look-alikes of other scripts (Unicode confusables): in a Chinese text all of them,
+        ("νх：ｏｆ888 付费", "vx:of888 付费"),
+        ("ԚԚ：2947", "qq:2947"),
+        # elsewhere only inside a word that is at least half Latin
+        ("Теlеgrаm bot", "telegram bot"),
+        ("Nеtflіх подписка", "netflix подписка"),
+        ("Привет как дела", "привет как дела"),
+        ("зaрaбoтoк", "зaрaбoтoк"),
+        # parenthesized and full-stop digits, parenthesized numerals and letters join a number
+        ("扣扣 ⑷⑻²⁹¹0️⃣6️⃣", "扣扣 4829106"),
+        ("ⓠⓠ ：㊅㊂㈡１8️⃣⑼四₀", "qq :63218940"),
+        ("⒱⒳ ⒈⒊⒌", "vx 135"),
+    ],
+)
+def test_homoglyphs_and_enclosed_digits(raw: str, norm: str) -> None:
+    assert normalize(raw) == norm

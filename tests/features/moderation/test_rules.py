@@ -712,3 +712,45 @@ def test_family_and_investing_group_lessons(text: str, present: str, absent: str
 )
 def test_traditional_chinese_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # Malaysia and Singapore: mobiles with and without +60/+65, click-to-chat links, robocall menus
+        ("有兴趣 PM 我 012-345 6789", "contact:phone", ""),
+        ("+60 17-223 4455 贷款", "contact:phone", ""),
+        ("新加坡 +65 9123 4567 找我", "contact:phone", ""),
+        ("注册送免费转 wa.me/60123456789", "contact:whatsapp", ""),
+        ("您有一份法律文件待领取，请按9查询", "sms:reply", ""),
+        # brand look-alike hosts and the phishing TLDs
+        ("您的账户已被暂停，请登录 maybank-secure-login.com 重新激活", "url:risky", ""),
+        ("验证您的账号 whatsapp-verify.help", "url:risky", ""),
+        ("看看 https://www.maybank2u.com.my 的公告", "", "url:risky"),
+        # own things of a family, a spammer's "not a pyramid scheme"
+        ("出售自家院子的榴莲，一公斤RM25", "context:peers", ""),
+        ("月入过万，不是传销不是赌博，加我了解", "", "context:warning"),
+    ],
+)
+def test_south_east_asian_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # handles through homoglyphs, enclosed digits, a defanged link, the nickname, halves of a number
+        ("外网加速器 νх：ｓｐｅｅｄ８８", "contact:wechat", ""),
+        ("牛牛 上下分 ㊈㊂㊇㈠〇㈤㈦ 加 抠抠", "keyword:上下分", ""),
+        ("私密直播 下载 hxxp://live69 dot top", "url:obfuscated", ""),
+        ("学历提升 包过 看我昵称", "keyword:看我昵称", ""),
+        ("威信前五位 18247 后六位 039615", "keyword:前五位", ""),
+        ("下载地址 w w w 点 xx95 点 c c", "keyword:点cc", ""),
+        # a quoted reply code is an instruction, a quote of an ad with its verb is talk about it
+        ("想要资源的点我头像 私信 发“1”自动回复", "", "context:warning"),
+        ("有个“游戏外挂不封号”的在群里刷屏，管理员在吗", "context:warning", ""),
+        ("有事 dd 我，钉钉在线", "context:peers", ""),
+    ],
+)
+def test_obfuscation_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

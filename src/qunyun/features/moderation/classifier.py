@@ -44,7 +44,7 @@ from .features import HashedCharTfidf, HashedWordTfidf
 from .normalize import CJK, SEP, compact, normalize_batch
 
 #: bump when features or training change: old cached models are then ignored
-RECIPE_VERSION = "spam-recipe-18"
+RECIPE_VERSION = "spam-recipe-19"
 NGRAM_RANGE = (1, 3)
 HASH_BITS = 20
 C = 30.0

@@ -127,6 +127,10 @@ ZH_STRONG = [
     "加赖", "加我赖", "赖id", "加line", "加我line", "加个line", "飙股", "威而钢", "犀利士", "隐密出货",
     "免联征", "作业疏失", "解除分期", "海关没收", "本地妹", "外送茶", "借钱找我", "征币商", "出租银行帐户",
     "出租银行账户", "首存送",
+    # Malaysia and Singapore: online casinos, private loans, "doctors won't tell you"
+    "网上赌场", "注册就送", "借钱找", "私人借贷", "免抵押", "投注开户", "医生都不告诉你",
+    # the obfuscation set: knock-out drops, private streams, adult packs
+    "迷药", "听话水", "私密直播", "成人资源",
 ]  # fmt: skip
 
 #: lures that send readers to the poster's profile (引流到主页/简介/签名档): a verb, 我, the place;
@@ -136,7 +140,7 @@ PROFILE_LURE = 3.0
 _LURE_VERBS = ("看我", "戳我", "点我", "进我", "来我", "去我", "翻我", "在我", "见我")
 _LURE_PLACES = (
     "空间", "置顶", "合集", "名字", "头像", "主页", "简介", "签名", "个签", "作品", "专栏", "橱窗", "动态", "资料卡",
-    "小店", "店铺", "粉丝群",
+    "小店", "店铺", "粉丝群", "昵称",
 )  # fmt: skip
 PROFILE_LURES = [v + m + p for v in _LURE_VERBS for m in ("", "的") for p in _LURE_PLACES]
 
@@ -235,6 +239,18 @@ ZH_MEDIUM = [
     "诚意的加", "误设为", "解除设定", "连续扣款", "即可领奖", "幸运粉丝", "直播班", "分析师的助理", "老师的助理",
     "想学的留言", "ig简介", "月报酬", "月息", "躺着领", "天回本", "报了一支", "公开一档", "送一档", "翻倍的股票",
     "老师操作", "义务教学", "购买方式", "出金", "怎么开户", "烟弹", "看价目表", "证照", "快速出件", "跑分",
+    # Malaysia and Singapore: DMs (inbox 我), embassy robocalls, auto-debit "errors", amulets, cures
+    "inbox我", "工厂货源", "大使馆", "法律文件", "系统错误", "被设置成", "转接人工", "开光", "招财转运", "不用开刀",
+    "三天见效", "whatsapp订购", "不收前费", "pinjaman", "开户送", "亚盘", "有眼缘", "老板pm", "抗癌", "癌症克星",
+    "度数降",
+    # the obfuscation set: the handle in the nickname or a reply, split in halves or to be worked
+    # out, a dot spelt out, gambling and betting tips, detectives, cheats, exam answers
+    "看昵称", "见昵称", "群在回复里", "图上有号", "评论有惊喜", "前三位", "后六位", "前五位", "后五位", "前半截",
+    "后半截", "自己算", "倒过来", "空格去掉", "去掉空格", "www点", "点com", "点cn", "点cc", "点top", "点xyz",
+    "点vip", "点net", "某度搜", "围脖搜", "搜我号", "真钱", "上下分", "炸金花", "让球盘", "内部水位", "稳单",
+    "内部料", "赌球", "玩大小", "不中退款", "付费内容", "onlyfans", "男人都懂", "要的dd", "需要的dd",
+    "私家侦探", "婚姻调查", "估价回收", "秒收", "整合债务", "以贷养贷", "考前一小时", "不准全退", "自瞄",
+    "官方检测不到", "增高药", "做任务", "首单必返",
 ]  # fmt: skip
 
 ZH_WEAK = [
@@ -248,6 +264,7 @@ ZH_WEAK = [
     "保真", "吱一声", "交个朋友", "高薪", "公开课", "通过率", "报价单", "发表论文",
     "网课", "脚本", "终身", "闲鱼价", "埋伏", "回电", "押题", "急售", "年化", "费率", "迪拜", "测试员",
     "冲榜", "我是卖", "外汇", "支持验货", "批发价", "专享价", "拨款", "贴士", "正妹",
+    "灵验", "见效", "赔率", "送礼首选", "专属优惠", "jackpot",
  "带飞", "辅助",
     # 红包 is everyday group chat (群主发红包, a 红包 activity): only 领红包/大额红包 are medium
     "红包",

@@ -48,6 +48,8 @@ def _pre_nfkc_table() -> dict[int, str | None]:
         0x24FF: "0",  # ⓿
         0x1F10B: "0",
         0x1F10C: "0",
+        0x051A: "q",  # Cyrillic Ԛ ԛ (ԚԚ = QQ): not in Unicode's confusables list
+        0x051B: "q",
     }
     # small capitals and other letter look-alikes NFKC keeps (ᴡᴇɪxɪɴ = weixin)
     for src, dst in zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True):
@@ -58,6 +60,16 @@ def _pre_nfkc_table() -> dict[int, str | None]:
             table[base + i] = str(i + 1)
     for i in range(10):  # ⓫-⓴
         table[0x24EB + i] = str(11 + i)
+    # parenthesized and full-stop digits ⑴-⒇ ⒈-⒛: NFKC makes "(4)(8)" and "1.", which split a number
+    for i in range(20):
+        table[0x2474 + i] = str(i + 1)
+        table[0x2488 + i] = str(i + 1)
+    # parenthesized ideographic numerals ㈠-㈩: NFKC makes "(二)"; as plain numerals they join a run
+    for i, numeral in enumerate("一二三四五六七八九十"):
+        table[0x3220 + i] = numeral
+    # parenthesized small letters ⒜-⒵: NFKC makes "(v)(x)"
+    for i in range(26):
+        table[0x249C + i] = chr(ord("a") + i)
     return table
 
 
@@ -139,6 +151,57 @@ _NON_WORD_NA = re.compile(r"[^\w\x00]+")
 _WS = re.compile(r"[\t\n\r\f\v\x1c-\x1f\x85\u2028\u2029]\s*| \s+")
 
 
+#: Greek, Cyrillic, Armenian, Cherokee and IPA letters (the scripts whose letters pass for Latin ones)
+_HOMOGLYPH_SCRIPTS = "\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u13a0-\u13ff"
+_HAS_HOMOGLYPH_SCRIPT = re.compile(f"[{_HOMOGLYPH_SCRIPTS}]")
+#: a word that mixes Latin letters with letters of those scripts (Теlеgrаm, Nеtflіх)
+_MIXED_WORD = re.compile(
+    f"[^\\W_]*(?:[a-zA-Z][^\\W_]*[{_HOMOGLYPH_SCRIPTS}]|[{_HOMOGLYPH_SCRIPTS}][^\\W_]*[a-zA-Z])[^\\W_]*"
+)
+
+
+@lru_cache(maxsize=1)
+def _homoglyph_table() -> dict[int, str]:
+    """Letters of other scripts that look like a Latin letter or digit (Cyrillic а, Greek ν, ԝ),
+    from Unicode's confusables list as shipped by the ``confusable_homoglyphs`` package."""
+    import json
+
+    import confusable_homoglyphs
+
+    data = json.loads(Path(confusable_homoglyphs.__file__).with_name("confusables.json").read_text("utf-8"))
+    script = re.compile(f"[{_HOMOGLYPH_SCRIPTS}]")
+    table: dict[int, str] = {}
+    for ch, entries in data.items():
+        if len(ch) != 1 or script.match(ch) is None:
+            continue
+        for entry in entries:
+            glyph = entry["c"]
+            if len(glyph) == 1 and glyph.isascii() and glyph.isalnum():
+                table[ord(ch)] = glyph.lower()
+                break
+    return table
+
+
+def _dehomoglyph(part: str) -> str:
+    """Latin look-alikes → Latin: in a Chinese text every such letter (νх：ｏｆ888 is vx), elsewhere
+    only inside words that mix them with Latin letters (Теlеgrаm), so Russian and Greek stay as they are."""
+    if CJK.search(part):
+        return part.translate(_homoglyph_table())
+    return _MIXED_WORD.sub(_latin_word, part)
+
+
+_LATIN_LETTER = re.compile("[a-zA-Z]")
+
+
+def _latin_word(m: re.Match[str]) -> str:
+    """A mixed word that is at least half Latin is a Latin word in disguise (Nеtflіх); one that is
+    mostly Cyrillic is Russian with a few Latin letters slipped in (зaрaбoтoк), left to the
+    Russian keywords and the model, which know that form."""
+    word = m.group(0)
+    latin = len(_LATIN_LETTER.findall(word))
+    return word.translate(_homoglyph_table()) if 2 * latin >= len(word) else word
+
+
 def _pre(m: re.Match[str]) -> str:
     return _PRE[ord(m.group(0))] or ""
 
@@ -160,6 +223,8 @@ def _norm_wide(part: str) -> str:
     normalized = unicodedata.normalize("NFKC", part)
     if normalized is not part and CJK.search(normalized):
         normalized = normalized.translate(_wide_table())
+    if _HAS_HOMOGLYPH_SCRIPT.search(normalized):  # after NFKC: ｃｅｔ46раѕѕ is one mixed word then
+        normalized = _dehomoglyph(normalized)
     return normalized.casefold()
 
 

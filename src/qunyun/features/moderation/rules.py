@@ -91,7 +91,7 @@ _RE_TG_COMPACT_CJK = re.compile(r"(?<![a-z])tg(?=[a-z0-9_]*\d)[a-z][a-z0-9_]{4,3
 #: context right before a 5-11 digit number that makes it a QQ number (QQ号/群号/加我…; a colon or
 #: a pointing emoji between: 进群👉68029431)
 _RE_QQ_CTX = re.compile(
-    r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
+    r"(?:(?<![a-z0-9])qq|(?<![a-z0-9])q|扣扣|扣|口口|企鹅|群号|裙号|q群|群|裙|加我|加|(?:找|联系)[\u4e00-\u9fff]{0,3}|咨询|私聊"
     r"|私信|戳|滴滴|(?<![a-z0-9])dd|(?<![a-z0-9])v[^\w\s]{0,2}[ \t]*[+加]"
     r"|(?<![a-z])whatsapp|(?<![a-z])line|赖)"
     r"[ \t]*(?:号码|号|群)?[ \t]*[:：=👉💬➡→]?[ \t]*$"
@@ -103,7 +103,9 @@ _RE_SHORTCODE_CTX = re.compile(r"(?<![a-z])(?:text|txt|send|reply|call)(?![a-z])
 _RE_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _TLDS = (
     "com|cn|net|org|top|xyz|cc|me|io|ly|gg|ru|info|club|vip|shop|site|online|ltd|fr|link|co|tk|ml|"
-    "app|dev|icu|fun|work|live|pro|biz|tv|us|uk|de|jp|hk|tw|so|to|in|im|ai|store|win|bet|cloud"
+    "app|dev|icu|fun|work|live|pro|biz|tv|us|uk|de|jp|hk|tw|so|to|in|im|ai|store|win|bet|cloud|"
+    # phishing favourites and South-East Asian country domains (tnb-bayar.online, x.help, x.my)
+    "help|sg|my|asia|click|support|services|center|life|world|space|website|today|buzz|rest|cyou|ga|cf|gq"
 )
 #: cheap prefilter: only texts with one of these are searched with the full URL regex
 #: texts with a link (``://``, ``www.``, ``.com``) get the full URL regex
@@ -113,7 +115,7 @@ _RE_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![a-z0-9])")
 _RE_DOT_TLD = re.compile(r"[.。点] *(?:com|cn|net|top|xyz|vip|shop|cc|store|ly|me)(?![a-z0-9])")
 #: links written so that filters miss them: ``http:abc`` (no //), ``abc. top``, ``abc点com``, ``wwwabc``.
 #: Each pattern starts with a literal or a small set so ``re`` can skip ahead; the rest is checked in code.
-_RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]")
+_RE_HTTP_NO_SLASH = re.compile(r"https?:(?!//)[a-z0-9]|hxxps?:")  # hxxp:// is a link defanged to pass
 _RE_WWW_NO_DOT = re.compile(r"www(?!w)(?=[a-z0-9]{4,})")
 #: a price (40r, 25元, ¥99) — spam when a trade verb is in the same message
 _RE_PRICE_SIGN = re.compile(r"[元块¥￥]")
@@ -132,7 +134,9 @@ _RE_URL = re.compile(
 #: handle is found first (the pattern starts with the literal "@"), the words before it second
 _RE_AT_HANDLE = re.compile(r"@[a-z][a-z0-9_]{4,31}")
 #: (联系@ph_work: a Latin handle to contact is a Telegram handle too; a member's Chinese nickname is not)
-_RE_TG_CTX = re.compile(r"(?:(?<![a-z])tg|telegram|飞机|电报|联系)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$")
+_RE_TG_CTX = re.compile(
+    r"(?:(?<![a-z])tg|telegram|飞机|电报|联系|加我(?:了解|咨询)?)[ \t]*(?:号|id)?[ \t]*[:：=]?[ \t]*$"
+)
 _RE_MENTION_ALL = re.compile(r"@(?:全体成员|全体|所有人|all|everyone|here)(?![a-z])")
 
 #: invite links to other groups: (substring of the URL without scheme, code)
@@ -153,6 +157,16 @@ _INVITES = [
     ("line.me/ti/g", "invite:line"),
 ]
 
+
+#: words of a phishing host name: with a hyphen in the host (maybank2u-secure.login-my.com,
+#: whatsapp-verify-account.help), the site imitates a brand's page for an action
+_PHISH_HOST_WORDS = frozenset(
+    (
+        "verify", "secure", "login", "unlock", "update", "account", "redeliver", "redelivery", "delivery", "bayar",
+        "refund", "reward", "rewards", "points", "track", "tracking", "claim", "confirm", "billing", "payment", "auth",
+        "wallet", "bonus",
+    )  # fmt: skip
+)
 
 #: TLDs that cost next to nothing and carry most throw-away ad/scam sites
 _RISKY_TLDS = frozenset(
@@ -204,7 +218,12 @@ def classify_url(url: str, config: SpamRulesConfig) -> Finding:
         # t.me/channel/123 is a post people share; t.me/someone is where spam sends you
         post = re.search(r"/[^/]+/\d+", bare)
         return Finding("url:telegram", W_TG_LINK / 2 if post else W_TG_LINK, url)
+    if host in ("wa.me", "api.whatsapp.com"):
+        return Finding("contact:whatsapp", W_CONTACT, url)  # a click-to-chat link: a WhatsApp number
     if host.rsplit(".", 1)[-1] in _RISKY_TLDS:
+        return Finding("url:risky", W_URL_RISKY, url)
+    if "-" in host and not _PHISH_HOST_WORDS.isdisjoint(re.split(r"[.-]", host)):
+        # a brand dressed up with a hyphen and an action (dbs-sg-unlock.com, poslaju-my-redeliver…)
         return Finding("url:risky", W_URL_RISKY, url)
     return Finding("url:other", W_URL, url)
 
@@ -358,8 +377,8 @@ class RuleSet:
                 if not (k >= 2 and norm[k - 1].isascii() and norm[k - 1].isalpha() and norm[k - 2].isdigit()):
                     out[i].append(Finding("contact:phone", W_PHONE, digits))
                 continue  # a mobile number, not a QQ number
-            if len(digits) == 10 and digits[:2] == "09" and not _ascii_around(norm, m.start()):
-                # a Taiwanese mobile (0912-345-678) in a Chinese text
+            if _foreign_mobile(digits) and not _ascii_around(norm, m.start()):
+                # a Taiwanese, Malaysian or Singaporean mobile in a Chinese text
                 out[i].append(Finding("contact:phone", W_PHONE, digits))
                 continue
             if len(digits) == 11 and digits[0] == "0" and digits[1] in "89":
@@ -484,6 +503,18 @@ def _price_hits(norm: str) -> Iterator[re.Match[str]]:
 _WARNED = frozenset({"context:warning", "context:news", "context:notice", "context:forum"})
 _NOTICED = frozenset({"context:notice", "context:referral", "context:peers", "context:forum"})
 _PEERS = frozenset({"context:peers", "context:forum"})
+
+
+def _foreign_mobile(digits: str) -> bool:
+    """A mobile number of Taiwan (0912345678), Malaysia (012-345 6789, 011-2345 6789, +60 12-…) or
+    Singapore (+65 8123 4567), digits only."""
+    n = len(digits)
+    return (
+        (n == 10 and digits[:2] == "09")
+        or (n in (10, 11) and digits[:2] == "01")
+        or (n in (11, 12) and digits[:3] == "601")
+        or (n == 10 and digits[:2] == "65" and digits[2] in "89")
+    )
 
 
 def _number_contact(context: str) -> str:

@@ -96,21 +96,23 @@ _RE_WARNING = re.compile(
     # admins keeping the group to talk (别在群里喊单, 理性讨论); hold-out 6
     r"|别在群里|理性讨论"
     # ... a bank's or a broker's own risk statements, "borrowing on WeChat is not me" (family set)
-    r"|别乱点|须谨慎|需谨慎|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
+    r"|别乱点|千万不要|须谨慎|需谨慎|绕过关键词|也会查|又来一个|已封|别私聊|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
 #: (不是骗子 too, but not 是不是骗子, a question: checked in code, as a lookbehind here would cost
 #: ``re`` its skip-ahead)
-_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人")
+_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人|不是传销|不是赌博")
 
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
 #: common first characters 发/说/写 made that pass twice as slow)
 _RE_QUOTE_OPEN = re.compile('["“「『]')
+#: ... but a quoted reply code (发“1”自动回复, 回“1”我私你) is an instruction, not a quote
+_QUOTE_CLOSE = '"”」』'
 _QUOTE_VERBS = (
     "写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫",
-    "都是", "全是", "那些", "以为", "转发",
+    "都是", "全是", "那些", "以为", "转发", "写着", "很多", "有个", "大量", "私聊我", "私信我",
 )  # fmt: skip
 #: a comment-section seller with no handle: "有需要考公资料的可以找我", "想学的来找我", "懂的来，不懂的别问",
 #: "想赚钱的来，不想的划走", "加我说一下就行" (an offer of help — 有需要帮忙的可以找我 — is not one)
@@ -161,7 +163,7 @@ _RE_NOTICE = re.compile(
     # ... a found thing, an adoption (领养问卷): the number is how to give it back or take it home
     r"|捡到一个|捡到了|领养"
     # ... a residents' committee's own notice (社区通知, 居委会)
-    r"|社区通知|居委会"
+    r"|社区通知|居委会|同乡会通知|寺庙通知|庙方|法会|信众"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -231,7 +233,7 @@ _RE_PEERS = re.compile(
     # a load board: drivers and shippers trade loads with a phone number (找车, 能装, 回程车)
     r"|找车:|厢车|装货|卸货|回程车"
     # Taiwan and Hong Kong second-hand sales: meet to hand over (面交, 交收), the 7-11 parcel service
-    r"|面交|交收|卖货便|用咗"
+    r"|面交|交收|卖货便|用咗|自家院子|自家种|自己做的|家里多余|临时不能去|agent勿扰|钉钉"
 )
 
 #: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
@@ -240,7 +242,7 @@ _RE_FORUM = re.compile(r"发信人|信区|发信站|转载自|原文由")
 
 #: a member passing on a tradesman's or a shop's number (表哥介绍的师傅…电话…，你提我名字就行)
 _RE_REFERRAL = re.compile(
-    r"介绍的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过|人实在|不坑|我妹开了|咱村|我哥开了|我姐开了"
+    r"介绍的|楼上问的|提我名字|说是我介绍|你可以问问|我用过|给我家做过|我家做过|人实在|不坑|我妹开了|咱村|我哥开了|我姐开了"
 )
 
 #: chat between people who know each other (一起去, 改天, 给你留): a tip, not a shop's voice
@@ -267,9 +269,12 @@ _RE_NEWS = re.compile(
 _RE_PHISH_HOOK = re.compile(
     r"过期|冻结|失效|异常|停用|注销|升级|核实|认证|领取|中奖|抽中|兑换|补贴|退款|理赔|积分|额度|无法派送|重新填写"
     r"|成绩单|照片|相册|视频|清零|无法投递|被盗|异地登录|更新地址|逾期退回|助记词|永久封禁|违规|存在风险|限制收款"
+    r"|被锁|锁定|暂停|断电|到期|待处理|未缴|税费|重新派送|解锁|验证"
 )
 
-_RE_PHISH_VERB = re.compile(r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步|完成|速点|授权")
+_RE_PHISH_VERB = re.compile(
+    r"登录|登陆|点击|访问|打开|进入|查看|看看|解冻|通过|同步|完成|速点|授权|支付|付款|处理|更新|验证|解锁|激活"
+)
 
 #: a new payee (换号了，房租打到这张卡): money redirected to an account named in the message
 _RE_PAYEE = re.compile(
@@ -311,7 +316,7 @@ _RE_REFUND_ACT = re.compile(
     # ... a loan app to open to "refund through", screenshots of the wallet, the code received, a payee
     r"|配合操作|配合一下|开通微粒贷|开通了微粒贷|开通借呗|开通了借呗|零钱截图|余额截图|收到的验证码|转账到这个|支付宝账号"
     # ... Taiwan's 分期 scam: "add the official LINE" to cancel the instalments
-    r"|官方line|客服line|加line|加入官方"
+    r"|官方line|客服line|加line|加入官方|加我whatsapp|whatsapp办理|加whatsapp"
 )
 
 #: second-hand marketplace scams (闲鱼/转转 买家诈骗): the "buyer" has paid, and the seller must click a
@@ -329,7 +334,10 @@ _RE_SEARCH_AD = re.compile(
 W_SEARCH_AD = 2.5
 
 #: "reply a code to get it" (回复x获取, 回复Y查看详细资料, 请速按x号键): premium/scam SMS
-_RE_REPLY_CODE = re.compile(r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领|参与|了解|查询)|按[0-9x]号键")
+_RE_REPLY_CODE = re.compile(
+    r"回复 ?[a-z0-9]{1,4} ?(?:即可)?(?:获取|查看|订购|开通|领|参与|了解|查询)|按[0-9x]号键"
+    r"|按[0-9] ?(?:查询|转接|了解|进入|收听|咨询)"  # 请按9查询详情, 按1转接人工客服 (a robocall's menu)
+)
 
 #: money per click (投一票给2块红包, 每人发红包) ... next to the click it pays for
 _RE_PAID = re.compile(
@@ -459,6 +467,8 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     for m in _RE_QUOTE_OPEN.finditer(norm):
         k = m.start()
         if norm.endswith(_QUOTE_VERBS, max(0, k - 3), k):
+            if any(c in _QUOTE_CLOSE for c in norm[k + 1 : k + 4]):
+                continue
             i = bisect_right(norm_starts, k) - 1
             out[i].append(Finding("context:warning", W_WARNING, norm[max(norm_starts[i], k - 3) : k + 1]))
             warned.add(i)
