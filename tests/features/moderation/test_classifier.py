@@ -277,6 +277,11 @@ BLIND_SETS = [
     # ordinary chat: first pass 0.779 (P 0.888 / R 0.694; model alone 0.071), read with the SEA set;
     # after its lessons (Unicode confusables in normalization, ⑴/⒈/㈠/⒜ forms) 0.942
     ("zh_obfuscated_blind", 400, 0.92, 0.93),
+    # university freshman and campus groups (fake 学长 selling SIM cards and 代办, fake 学生会 fees) and
+    # dating groups (self-introductions, escorts, 茶托, 杀猪盘 profiles): first pass 0.805 (P 0.786 /
+    # R 0.825; model alone 0.338); after its lessons (a profile is a member unless it talks money,
+    # fees for a student union, 别找中介 as a warning) 0.900
+    ("zh_campus_dating_blind", 400, 0.87, 0.84),
 ]
 
 

@@ -754,3 +754,22 @@ def test_south_east_asian_lessons(text: str, present: str, absent: str) -> None:
 )
 def test_obfuscation_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a dating group's self-introduction is a member, unless it talks money (the 杀猪盘 opener)
+        ("女，95，163，杭州，设计师，喜欢旅行和猫", "context:peers", "scam:romance"),
+        ("本人男，33，做黄金期货的，这两年赚了点，想找个女生带她一起", "scam:romance", ""),
+        # fees of a fake student union, "v 我" with an ID, a quote after 被, "don't go through an agent"
+        ("【学生会通知】新生需缴纳会费50元，请扫码缴纳", "scam:fee_first", ""),
+        ("能加我吗 v 我 ☞ xiaomei_520", "contact:wechat", ""),
+        ("有人被“看朋友圈”那种号加过吗", "context:warning", ""),
+        ("官网自己报名就行，别找中介", "context:warning", ""),
+        # a spammer's "the group forbids ads, but…" is no warning
+        ("新生群不让发广告但我还是要说，校园卡千万别去营业厅办，找我办", "", "context:warning"),
+    ],
+)
+def test_campus_and_dating_group_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

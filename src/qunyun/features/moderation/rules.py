@@ -74,7 +74,7 @@ _RE_WEI_HANDLE = re.compile(r"微(?:[ \t:：]|[^\w\s])+(?=[a-z0-9_-]*\d)[a-z0-9]
 #: on the compact form (w.e.i.x.i.n: abc888 → weixinabc888): the ID must hold a digit
 _RE_WECHAT_COMPACT = re.compile(
     r"(?:weixin|wechat|微信号?|薇信|v信|威信|徽信|卫星号|加vx|加wx|vx号|wx号|加v|加我v|微x|威x|威心|薇心|薇同步|微同步"
-    r"|v芯|威芯|薇芯)搜?"
+    r"|v芯|威芯|薇芯|v我)搜?"
     r"(?=[a-z0-9_-]*\d)([a-z0-9][a-z0-9_-]{5,19})"
 )
 #: a bare wx/vx + an ID holding a digit on the compact form of a Chinese text (ｗ ｘ ：ｍ ｅ ｉ ⑨ ⑨);

@@ -96,13 +96,13 @@ _RE_WARNING = re.compile(
     # admins keeping the group to talk (别在群里喊单, 理性讨论); hold-out 6
     r"|别在群里|理性讨论"
     # ... a bank's or a broker's own risk statements, "borrowing on WeChat is not me" (family set)
-    r"|别乱点|千万不要|须谨慎|需谨慎|绕过关键词|也会查|又来一个|已封|别私聊|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
+    r"|别乱点|千万不要|须谨慎|需谨慎|绕过关键词|也会查|又来一个|已封|别私聊|直接踢|不负责|不用找人|不用找任何人|别找|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
 #: (不是骗子 too, but not 是不是骗子, a question: checked in code, as a lookbehind here would cost
 #: ``re`` its skip-ahead)
-_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人|不是传销|不是赌博")
+_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人|不是传销|不是赌博|不让发广告")
 
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
@@ -112,7 +112,7 @@ _RE_QUOTE_OPEN = re.compile('["“「『]')
 _QUOTE_CLOSE = '"”」』'
 _QUOTE_VERBS = (
     "写", "发", "收到", "那个", "号称", "说", "说的", "什么", "那种", "这种", "一堆", "看到", "所谓", "叫",
-    "都是", "全是", "那些", "以为", "转发", "写着", "很多", "有个", "大量", "私聊我", "私信我",
+    "都是", "全是", "那些", "以为", "转发", "写着", "很多", "有个", "大量", "私聊我", "私信我", "被",
 )  # fmt: skip
 #: a comment-section seller with no handle: "有需要考公资料的可以找我", "想学的来找我", "懂的来，不懂的别问",
 #: "想赚钱的来，不想的划走", "加我说一下就行" (an offer of help — 有需要帮忙的可以找我 — is not one)
@@ -163,7 +163,7 @@ _RE_NOTICE = re.compile(
     # ... a found thing, an adoption (领养问卷): the number is how to give it back or take it home
     r"|捡到一个|捡到了|领养"
     # ... a residents' committee's own notice (社区通知, 居委会)
-    r"|社区通知|居委会|同乡会通知|寺庙通知|庙方|法会|信众"
+    r"|社区通知|居委会|同乡会通知|寺庙通知|庙方|法会|信众|辅导员通知"
 )
 
 #: a commercial promotion (商业推广短信): an offer or a price. Every branch starts with a Chinese
@@ -214,6 +214,11 @@ _RE_SIGNED_NUMBER = re.compile(r"[\u4e00-\u9fff](?<![号码])(?<!id) ?[0-9x]{3,4
 _NUMBER_END = frozenset("0123456789x。. ")
 _DIGIT_X = frozenset("0123456789x")
 
+#: a self-introduction of a dating group (女，96，170，重庆…, 本人男，35，国企…): a member, unless the
+#: profile talks money (本人女，29，做黄金现货，跟着老师赚了不少: the 杀猪盘 opener)
+_RE_PROFILE = re.compile(r"[男女][,，] ?[0-9]{2}(?:年|岁|后)?[,，]")
+_RE_PROFILE_MONEY = re.compile(r"期货|黄金|现货|带她|带你|赚了|收益|平台|投资")
+
 #: people who know each other (同学, 师兄, 室友, 课题组, 学生会) or a member selling their own
 #: used things (骑了一年, 有点划痕, 毕业带不走, 可小刀): a campus mailing list, a class group
 _RE_PEERS = re.compile(
@@ -233,7 +238,7 @@ _RE_PEERS = re.compile(
     # a load board: drivers and shippers trade loads with a phone number (找车, 能装, 回程车)
     r"|找车:|厢车|装货|卸货|回程车"
     # Taiwan and Hong Kong second-hand sales: meet to hand over (面交, 交收), the 7-11 parcel service
-    r"|面交|交收|卖货便|用咗|自家院子|自家种|自己做的|家里多余|临时不能去|agent勿扰|钉钉"
+    r"|面交|交收|卖货便|用咗|自家院子|自家种|自己做的|家里多余|临时不能去|agent勿扰|钉钉|各付各的|群主组织"
 )
 
 #: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
@@ -375,12 +380,14 @@ _RE_CODE_THEFT = re.compile(
     r"验证码[^\x00]{0,24}?(?:告诉我|发给我|发我|报给我|念给我)|六位数字告诉我|那串数字告诉我|数字告诉我"
 )
 #: - a fee before the job, the date, the payout or the unfreezing (先交押金/入会费/认证费/保证金)
-_RE_FEE = re.compile(r"押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金|购买培训课程|信息费|税金")
+_RE_FEE = re.compile(
+    r"押金|入会费|会员费|认证费|培训费|保证金|手续费|解冻费|激活费|违约金|购买培训课程|信息费|税金|会费|材料费"
+)
 #: ... paid first: 交/缴纳 within a few characters before the fee (the fee nouns are the rarer
 #: literals, so they lead the batch pass)
 _RE_FEE_PAID = re.compile(r"(?:交|缴纳)[^\x00，。,]{0,6}$")
 _RE_FEE_CTX = re.compile(
-    r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真|派单|货主|奖金|领奖"
+    r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真|派单|货主|奖金|领奖|扫码|审核"
 )
 
 #: chain messages (转发这条消息到三个群…): forwarding is what they ask for (不转不是中国人 is a keyword:
@@ -432,6 +439,13 @@ def scan_chinese(norm: str, norm_starts: list[int], linked: list[int]) -> list[l
     news = _hits(_RE_NEWS, norm, norm_starts)
     peers = _mark(_RE_PEERS, "context:peers", W_PEERS, norm, norm_starts, out)
     peers |= _mark(_RE_FORUM, "context:forum", W_FORUM, norm, norm_starts, out)
+    for i in sorted(_hits(_RE_PROFILE, norm, norm_starts)):
+        lo, hi = bounds(norm, norm_starts, i)
+        if _RE_PROFILE_MONEY.search(norm, lo, hi) is not None:
+            out[i].append(Finding("scam:romance", W_DM_SCAM, "profile"))
+        elif i not in peers:
+            out[i].append(Finding("context:peers", W_PEERS, "profile"))
+            peers.add(i)
     _mark(_RE_SEARCH_AD, "promo:search", W_SEARCH_AD, norm, norm_starts, out)
     _mark(_RE_CHAIN, "chain:forward", W_CHAIN, norm, norm_starts, out)
     _promotions(norm, norm_starts, out, news | notices | peers)
