@@ -282,6 +282,11 @@ BLIND_SETS = [
     # R 0.825; model alone 0.338); after its lessons (a profile is a member unless it talks money,
     # fees for a student union, 别找中介 as a warning) 0.900
     ("zh_campus_dating_blind", 400, 0.87, 0.84),
+    # work, industry and developer groups (代开发票, 获客 data and software, rented payment accounts,
+    # licences without exams, 外贸 scams; code, logs, IPs, quotes, job posts, meeting IDs): first pass
+    # 0.879 (P 0.836 / R 0.927; model alone 0.478); after its lessons 0.912. Its false alarms are the
+    # model's on short questions (有没有好用的流程图工具 0.93): in the QQ data 有没有… is 24 spam to 13 ham
+    ("zh_work_tech_blind", 400, 0.89, 0.83),
 ]
 
 

@@ -773,3 +773,16 @@ def test_obfuscation_lessons(text: str, present: str, absent: str) -> None:
 )
 def test_campus_and_dating_group_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # work and developer groups: a fee "paid" for a big order's samples, rented payment accounts
+        ("非洲客户要下大单，先寄样品再付认证费，我帮你对接", "scam:fee_first", ""),
+        ("Payoneer、wise 账户出租，实名认证全套", "keyword:账户出租", ""),
+        ("电工焊工证 不用考试 直接拿证", "keyword:直接拿证", ""),
+    ],
+)
+def test_work_and_developer_group_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

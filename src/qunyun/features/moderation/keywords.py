@@ -254,6 +254,10 @@ ZH_MEDIUM = [
     # campus and dating groups: 代办/代跑 for freshmen, escorts (空降), "the girls nearby" apps, 茶托
     "帮你代办", "一对一陪", "漂亮女生", "空降", "看名字", "代跑", "附近的人", "附近的妹", "附近有个妹子",
     "我在里面等你", "私我上门", "照片合集", "群里不能发", "带你去坐坐", "私我约", "名字私聊",
+    # work and developer groups: reviews for sale, app-store ranking, rented payment accounts, licences
+    # without an exam
+    "差评处理", "好评优化", "加我备注", "刷榜", "刷评论", "私聊详谈", "截客户", "拿试用", "账户出租", "账号出租",
+    "实名认证全套", "不用考试", "直接拿证",
 ]  # fmt: skip
 
 ZH_WEAK = [
@@ -287,7 +291,7 @@ EN_MEDIUM = [
     "claim", "prize", "winner", "urgent", "guaranteed", "click here", "limited offer",
     "bonus", "crypto", "bitcoin", "forex", "investment", "withdrawal", "profit", "earn", "income",
     "ringtone", "voucher", "award", "dm me", "inbox me", "telegram", "whatsapp",
-    "presale", "altcoin", "received my payment",
+    "presale", "altcoin", "received my payment", "add my whatsapp",
 ]  # fmt: skip
 
 #: not used by default: the SMS-trained model already knows them and they are common in chat

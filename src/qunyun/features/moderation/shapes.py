@@ -385,9 +385,9 @@ _RE_FEE = re.compile(
 )
 #: ... paid first: 交/缴纳 within a few characters before the fee (the fee nouns are the rarer
 #: literals, so they lead the batch pass)
-_RE_FEE_PAID = re.compile(r"(?:交|缴纳)[^\x00，。,]{0,6}$")
+_RE_FEE_PAID = re.compile(r"(?:交|缴纳|付)[^\x00，。,]{0,6}$")
 _RE_FEE_CTX = re.compile(
-    r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真|派单|货主|奖金|领奖|扫码|审核"
+    r"工作|入职|接单|见面|开通|拍|项目|签约|放行|解冻|收款|提现|流量|结业|包分配|写真|派单|货主|奖金|领奖|扫码|审核|样品|大单"
 )
 
 #: chain messages (转发这条消息到三个群…): forwarding is what they ask for (不转不是中国人 is a keyword:
