@@ -786,3 +786,18 @@ def test_campus_and_dating_group_lessons(text: str, present: str, absent: str) -
 )
 def test_work_and_developer_group_lessons(text: str, present: str, absent: str) -> None:
     expect_codes(text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # hold-out 7: an article link is no WeChat ID; 预约吗 is no 约吗; "this one is real" is no warning
+        ("分享一下 https://mp.weixin.qq.com/s/Xk3pQ7mL2vR9nT", "", "contact:wechat"),
+        ("银行开户现在还要预约吗", "", "keyword:约吗"),
+        ("之前被骗过好几次，这个是真的，评论区扣1", "", "context:warning"),
+        ("说实话，群里那种推荐股票的老师我一个都不信", "context:warning", ""),
+        ("驾驶证扣分代消，一分一百五", "keyword:扣分代消", ""),
+    ],
+)
+def test_holdout7_lessons(text: str, present: str, absent: str) -> None:
+    expect_codes(text, present, absent)

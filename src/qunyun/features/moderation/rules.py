@@ -362,6 +362,8 @@ class RuleSet:
             if not has_code(out[i], "contact:wechat"):
                 out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         for m in _RE_WECHAT_COMPACT.finditer(comp):
+            if m.group(1).startswith("qqcom"):
+                continue  # mp.weixin.qq.com/s/…: an article link, not an ID
             i = bisect_right(comp_starts, m.start()) - 1
             out[i].append(Finding("contact:wechat", W_WECHAT, m.group(0)))
         # numbers: one scan for digit runs, then QQ context / phone shape per (rare) hit

@@ -96,13 +96,15 @@ _RE_WARNING = re.compile(
     # admins keeping the group to talk (别在群里喊单, 理性讨论); hold-out 6
     r"|别在群里|理性讨论"
     # ... a bank's or a broker's own risk statements, "borrowing on WeChat is not me" (family set)
-    r"|别乱点|千万不要|须谨慎|需谨慎|绕过关键词|也会查|又来一个|已封|别私聊|直接踢|不负责|不用找人|不用找任何人|别找|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
+    r"|别乱点|千万不要|须谨慎|需谨慎|绕过关键词|也会查|又来一个|已封|别私聊|直接踢|不负责|不用找人|不用找任何人|别找|都不信|不保本|风险测评|都不是我|千万别买|假冒|请勿转给|不构成建议"
 )
 
 #: an advertiser's disclaimer (我不是打广告啊，就是真心推荐…): it names ads, but to deny being one
 #: (不是骗子 too, but not 是不是骗子, a question: checked in code, as a lookbehind here would cost
 #: ``re`` its skip-ahead)
-_RE_DISCLAIMER = re.compile(r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人|不是传销|不是赌博|不让发广告")
+_RE_DISCLAIMER = re.compile(
+    r"不是打广告|不是广告|没打广告|不算广告|不是骗子|不是骗人|不是传销|不是赌博|不让发广告|这个是真的|这次是真的"
+)
 
 #: quoting what spammers write (有人说"看我主页有惊喜", 那种「高薪兼职群」, 网上说的"信用卡提额"): found by the
 #: opening quote, then the word before it is checked (as alternatives of the warning pattern, their
@@ -238,7 +240,7 @@ _RE_PEERS = re.compile(
     # a load board: drivers and shippers trade loads with a phone number (找车, 能装, 回程车)
     r"|找车:|厢车|装货|卸货|回程车"
     # Taiwan and Hong Kong second-hand sales: meet to hand over (面交, 交收), the 7-11 parcel service
-    r"|面交|交收|卖货便|用咗|自家院子|自家种|自己做的|家里多余|临时不能去|agent勿扰|钉钉|各付各的|群主组织"
+    r"|面交|交收|卖货便|用咗|自家院子|自家种|自己做的|家里多余|临时不能去|agent勿扰|钉钉|各付各的|群主组织|群昵称"
 )
 
 #: a forum post forwarded by mail (发信人: …, 信区: …, 发信站, 转载自, 原文由…所发表): a campus BBS or
